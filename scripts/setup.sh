@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a Debian 12 machine (root or sudo): Debian build dependencies, then a
+# virtual environment in .venv with GPAW built from PyPI against Debian's MPI, BLAS, ScaLAPACK,
+# FFTW and libxc, PAW setups from PyPI's gpaw-data, and this package (editable).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+DEBS=(build-essential pkg-config python3-dev python3-venv libxc-dev libopenblas-dev
+      libfftw3-dev libscalapack-openmpi-dev openmpi-bin libopenmpi-dev)
+
+missing=()
+for p in "${DEBS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
+
+# GPAW is sdist-only: its siteconfig decides what it links. Without one, FFTW and ScaLAPACK stay off.
+export GPAW_CONFIG="$PWD/scripts/gpaw-siteconfig.py"
+if ! "$VENV/bin/python" -c "import gpaw" 2>/dev/null; then
+    echo "setup: building GPAW against Debian's MPI/OpenBLAS/ScaLAPACK/FFTW/libxc (about a minute)"
+    "$VENV/bin/python" -m pip install -q --no-cache-dir --no-binary gpaw "gpaw>=25.1"
+fi
+"$VENV/bin/python" -m pip install -q -e ".[test]"
+"$VENV/bin/python" -m clusterdefects.gpawcheck
+echo "setup: done ($VENV)"

@@ -1,0 +1,169 @@
+"""Command line: ``clusterdefects <command>``; the Snakemake rules call these commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import InputError
+from .fileio import write_json, write_text, write_xyz
+
+
+def _csv_list(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _mapping(text: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in _csv_list(text))
+
+
+def cmd_build_model(args: argparse.Namespace) -> None:
+    from .build import build_ag29_bdt12_tpp4
+
+    model = build_ag29_bdt12_tpp4(seed=args.seed, n_starts=args.starts)
+    write_xyz(args.output, model.atoms)
+    print(f"wrote {args.output}: {model.atoms.get_chemical_formula('metal')} ({len(model.atoms)} atoms), fit cost {model.cost:.2e}")
+    for kind, d in model.bond_lengths.items():
+        print(f"  {kind:36s} n={len(d):3d}  {d.min():.3f} {d.mean():.3f} {d.max():.3f} Å")
+
+
+def cmd_parent(args: argparse.Namespace) -> None:
+    from .pipeline import prepare_parent
+
+    cluster, summary = prepare_parent(args.input, args.host, args.formula, args.charge, args.strip_donors,
+                                      args.allow_odd_electrons)
+    for note in summary["notes"]:
+        print(f"{args.input}: {note}")
+    print(f"parent {summary['formula']} charge {summary['charge']:+d}: {summary['electrons']} electrons, "
+          f"{summary['superatom_electrons']} superatom electrons, point group {summary['point_group']}")
+    if args.report:
+        write_json(args.report, summary)
+    write_xyz(args.output, cluster)
+
+
+def cmd_sites(args: argparse.Namespace) -> None:
+    from .pipeline import check_expected_classes, load_cluster, sites_frame
+    from .sites import analyse_symmetry, classify_sites
+
+    atoms = load_cluster(args.input)
+    symmetry = analyse_symmetry(atoms)
+    metals = set(args.metals) if args.metals else None
+    frame = sites_frame(classify_sites(atoms, metals, symmetry), args.paper_labels)
+    print(f"{args.input}: {atoms.get_chemical_formula('metal')}, point group {symmetry.point_group} "
+          f"(tolerance {symmetry.tolerance} Å, largest deviation {symmetry.max_deviation:.3f} Å), "
+          f"{len(frame)} metal site classes")
+    print(frame.drop(columns=["members"]).to_string(index=False))
+    if args.expect:
+        check_expected_classes(frame, args.expect, args.input)
+    if args.csv:
+        write_text(args.csv, frame.to_csv(index=False))
+
+
+def cmd_bonds(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from .pipeline import load_cluster
+    from .sites import bond_table, classify_sites
+
+    atoms = load_cluster(args.input)
+    frame = pd.DataFrame(bond_table(atoms, classify_sites(atoms)))
+    print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+
+
+def cmd_dope(args: argparse.Namespace) -> None:
+    from .pipeline import make_doped
+
+    doped = make_doped(args.parent, args.sites, args.site, args.dopant, args.charge, args.allow_odd_electrons)
+    write_xyz(args.output, doped)
+    print(f"{doped.info['structure_id']}: {doped.get_chemical_formula('metal')} charge {args.charge:+d}, "
+          f"{args.dopant} on atom {doped.info['site_index']} ({doped.info['role']})")
+
+
+def cmd_vacancy(args: argparse.Namespace) -> None:
+    from .pipeline import make_vacancy
+
+    vacancy = make_vacancy(args.doped, args.dopant, args.charge, args.allow_odd_electrons)
+    write_xyz(args.output, vacancy)
+    print(f"{vacancy.info['structure_id']}: {vacancy.get_chemical_formula('metal')} charge {args.charge:+d}")
+
+
+def cmd_atom(args: argparse.Namespace) -> None:
+    from .isomers import isolated_atom
+
+    write_xyz(args.output, isolated_atom(args.symbol))
+    print(f"atom-{args.symbol}: written to {args.output}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="clusterdefects", description=__doc__)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("build-model", help="build the idealised T-symmetric Ag29(BDT)12(TPP)4 model")
+    s.add_argument("-o", "--output", default="structures/Ag29_BDT12_TPP4.xyz")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--starts", type=int, default=12, help="random starts of the fit")
+    s.set_defaults(func=cmd_build_model)
+
+    s = sub.add_parser("parent", help="cut, strip and validate the gas-phase parent cluster")
+    s.add_argument("input")
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--report", help="JSON report path")
+    s.add_argument("--host", required=True)
+    s.add_argument("--formula", required=True)
+    s.add_argument("--charge", type=int, required=True)
+    s.add_argument("--strip-donors", type=_csv_list, default=[], help="e.g. P strips PPh3")
+    s.add_argument("--allow-odd-electrons", action="store_true")
+    s.set_defaults(func=cmd_parent)
+
+    s = sub.add_parser("sites", help="symmetry-distinct metal sites of a structure (XYZ or CIF)")
+    s.add_argument("input")
+    s.add_argument("--csv", help="write the table here")
+    s.add_argument("--metals", type=_csv_list)
+    s.add_argument("--expect", type=_csv_list, help="fail unless exactly these classes are found")
+    s.add_argument("--paper-labels", type=_mapping, default={}, help="e.g. centre=Iso1,crown=Iso4")
+    s.set_defaults(func=cmd_sites)
+
+    s = sub.add_parser("bonds", help="bond lengths per bond type, metals named by site role")
+    s.add_argument("input")
+    s.set_defaults(func=cmd_bonds)
+
+    s = sub.add_parser("dope", help="make a doped isomer")
+    s.add_argument("parent")
+    s.add_argument("--sites", required=True)
+    s.add_argument("--site", required=True)
+    s.add_argument("--dopant", required=True)
+    s.add_argument("--charge", type=int, required=True)
+    s.add_argument("--allow-odd-electrons", action="store_true")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_dope)
+
+    s = sub.add_parser("vacancy", help="make a vacancy isomer from a doped isomer")
+    s.add_argument("doped")
+    s.add_argument("--dopant", required=True)
+    s.add_argument("--charge", type=int, required=True)
+    s.add_argument("--allow-odd-electrons", action="store_true")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_vacancy)
+
+    s = sub.add_parser("atom", help="an isolated atom")
+    s.add_argument("symbol")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_atom)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except InputError as err:
+        print(f"clusterdefects: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Atomic file writes: write to a temporary file beside the target, then rename over it."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ase import Atoms
+from ase.io import write
+
+
+def write_atomically(path: str | Path, write_to: Callable[[Path], None]) -> Path:
+    """Call ``write_to(tmp)`` then rename ``tmp`` to ``path``, so ``path`` is never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write_to(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_xyz(path: str | Path, atoms: Atoms) -> Path:
+    """Write extended XYZ (with ``atoms.info`` in the comment line) atomically."""
+    return write_atomically(path, lambda tmp: write(tmp, atoms, format="extxyz"))
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write pretty JSON atomically."""
+    return write_atomically(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write text atomically."""
+    return write_atomically(path, lambda tmp: tmp.write_text(text))

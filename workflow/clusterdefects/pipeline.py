@@ -1,0 +1,125 @@
+"""The structure steps of the workflow, one function per Snakemake rule (the CLI calls these)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+from ase import Atoms
+from ase.io import read
+
+from .errors import InputError
+from .isomers import remove_dopant, substitute
+from .sites import CHALCOGENS, NONMETALS, SiteClass, analyse_symmetry, classify_sites
+from .structio import ReadReport, bonded_pairs, extract_cluster, read_structure, strip_ligands
+from .validate import check_charge, check_clashes, check_electron_count, check_formula, superatom_electrons
+
+SITES_COLUMNS = ["class", "role", "paper_label", "element", "multiplicity", "representative",
+                 "radius_A", "coordination", "members"]
+
+
+def main_metal(atoms: Atoms) -> str:
+    """The most abundant metal element (the host)."""
+    metals = Counter(s for s in atoms.get_chemical_symbols() if s not in NONMETALS)
+    if not metals:
+        raise InputError(None, "no metal atom in the structure", "give a metal cluster")
+    return metals.most_common(1)[0][0]
+
+
+def load_cluster(path: str | Path, host: str | None = None, report: ReadReport | None = None) -> Atoms:
+    """Read a file and return the one cluster in it (cut out of a crystal if periodic)."""
+    atoms = read_structure(path, report)
+    host = host or main_metal(atoms)
+    if atoms.pbc.any() or len(atoms.cell.array.nonzero()[0]):
+        return extract_cluster(atoms, host, path, report)
+    return extract_cluster(atoms, host, path, report) if len(atoms) > 1 else atoms
+
+
+def thiolate_count(atoms: Atoms) -> int:
+    """Chalcogen atoms bonded to a metal (one electron each is withdrawn from the superatom)."""
+    symbols = atoms.get_chemical_symbols()
+    i, j, _ = bonded_pairs(atoms)
+    return len({int(b) for a, b in zip(i, j) if symbols[a] not in NONMETALS and symbols[b] in CHALCOGENS})
+
+
+def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip_donors: list[str],
+                   allow_odd_electrons: bool = False) -> tuple[Atoms, dict]:
+    """Gas-phase parent cluster from any structure file, validated; returns it with a report."""
+    report = ReadReport(source=str(path))
+    cluster = load_cluster(path, host, report)
+    metals = {s for s in cluster.get_chemical_symbols() if s not in NONMETALS}
+    cluster = strip_ligands(cluster, strip_donors, metals, report)
+    check_formula(cluster, formula, path)
+    check_charge(cluster, charge, path)
+    n_electrons = check_electron_count(cluster, charge, path, allow_odd_electrons)
+    contact = check_clashes(cluster, path)
+    symmetry = analyse_symmetry(cluster)
+    cluster.info = {"structure_id": "parent", "kind": "parent", "charge": charge, "source": str(path),
+                    "point_group": symmetry.point_group}
+    summary = {
+        "source": str(path),
+        "formula": cluster.get_chemical_formula('metal'),
+        "n_atoms": len(cluster),
+        "charge": charge,
+        "electrons": n_electrons,
+        "superatom_electrons": superatom_electrons(cluster, charge, thiolate_count(cluster)),
+        "point_group": symmetry.point_group,
+        "symmetry_tolerance_A": symmetry.tolerance,
+        "symmetry_max_deviation_A": round(symmetry.max_deviation, 4),
+        "closest_contact_over_covalent_sum": round(contact, 3),
+        "notes": report.notes,
+    }
+    return cluster, summary
+
+
+def sites_frame(classes: list[SiteClass], paper_labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The sites table (one row per class)."""
+    paper_labels = paper_labels or {}
+    rows = [{
+        "class": c.label, "role": c.role, "paper_label": paper_labels.get(c.label, ""), "element": c.element,
+        "multiplicity": c.multiplicity, "representative": c.representative, "radius_A": round(c.radius, 4),
+        "coordination": c.coordination, "members": " ".join(map(str, c.members)),
+    } for c in classes]
+    return pd.DataFrame(rows, columns=SITES_COLUMNS)
+
+
+def check_expected_classes(frame: pd.DataFrame, expected: list[str], path: str | Path) -> None:
+    """The configured site list must match the classes found (so the DAG names real isomers)."""
+    found = list(frame["class"])
+    if sorted(found) != sorted(expected):
+        raise InputError(path, f"site classes found {found}, config lists {expected}",
+                         f"set sites: {found} for this system in config/config.yaml "
+                         "(see `clusterdefects sites <file>`)")
+
+
+def read_sites(path: str | Path) -> pd.DataFrame:
+    """Read a sites table written by ``sites_frame``."""
+    try:
+        return pd.read_csv(path, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(path, "sites table not found", "run the `sites` rule first") from None
+
+
+def make_doped(parent_path: str | Path, sites_path: str | Path, site: str, dopant: str, charge: int,
+               allow_odd_electrons: bool = False) -> Atoms:
+    """Doped isomer: the representative atom of class ``site`` replaced by ``dopant``."""
+    parent = read(parent_path)
+    table = read_sites(sites_path)
+    row = table[table["class"] == site]
+    if row.empty:
+        raise InputError(sites_path, f"no site class {site!r} (classes: {', '.join(table['class'])})",
+                         "use one of the listed classes (config: sites)")
+    row = row.iloc[0]
+    doped = substitute(parent, int(row["representative"]), dopant, charge, site, str(row["role"]))
+    if row["paper_label"]:
+        doped.info["paper_label"] = str(row["paper_label"])
+    check_electron_count(doped, charge, parent_path, allow_odd_electrons)
+    return doped
+
+
+def make_vacancy(doped_path: str | Path, dopant: str, charge: int, allow_odd_electrons: bool = False) -> Atoms:
+    """Vacancy isomer: the dopant removed from the doped isomer."""
+    vacancy = remove_dopant(read(doped_path), dopant, charge, doped_path)
+    check_electron_count(vacancy, charge, doped_path, allow_odd_electrons)
+    return vacancy

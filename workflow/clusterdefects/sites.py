@@ -1,0 +1,261 @@
+"""Symmetry-distinct metal sites of a ligand-protected cluster, named by their structural role.
+
+The point group comes from pymatgen's PointGroupAnalyzer, tried over a ladder of tolerances; its
+operations are then checked by mapping every atom onto an atom of the same element (a wrong
+symbol with wrong classes on a distorted geometry is a known pitfall), and the equivalence
+classes are the orbits under the operations that pass.  Roles come from geometry alone:
+
+* ``centre``: a metal atom alone in its class at the metal centroid;
+* ``icosahedral`` (or ``kernel`` if the shell is no icosahedron): metals bonded to the centre;
+* outside the kernel, by ligand coordination: ``crown`` (in a small M_kS_k ring of outer metals),
+  ``staple`` (two donor atoms, as in Au25(SR)18 staples), ``tetrahedral`` (three or more donors,
+  a class of four atoms at the corners of a tetrahedron) and otherwise ``surface``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from ase.data import covalent_radii
+from pymatgen.core import Molecule
+from pymatgen.symmetry.analyzer import PointGroupAnalyzer
+from scipy.spatial import cKDTree
+
+from .structio import bonded_pairs
+
+#: PointGroupAnalyzer tolerances (Å) tried in turn; the largest valid group wins.
+TOLERANCES = (0.3, 0.5)
+NONMETALS = {"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar", "As", "Se", "Br", "Kr", "Te", "I", "Xe"}
+CHALCOGENS = {"S", "Se", "Te"}
+#: Order of roles from the inside out (for sorting tables).
+ROLE_ORDER = ("centre", "icosahedral", "kernel", "staple", "tetrahedral", "crown", "surface")
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """Point group and the orbits of all atoms under its operations."""
+
+    point_group: str
+    tolerance: float
+    n_operations: int
+    max_deviation: float
+    orbits: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class SiteClass:
+    """One class of symmetry-equivalent metal atoms."""
+
+    label: str
+    role: str
+    element: str
+    members: tuple[int, ...]
+    radius: float
+    coordination: str
+
+    @property
+    def multiplicity(self) -> int:
+        return len(self.members)
+
+    @property
+    def representative(self) -> int:
+        return self.members[0]
+
+
+def _permutation(op_matrix: np.ndarray, coords: np.ndarray, symbols: np.ndarray,
+                 trees: dict[str, tuple[cKDTree, np.ndarray]]) -> tuple[np.ndarray, float]:
+    """Image index of every atom under a rotation, and the largest mismatch (Å)."""
+    moved = coords @ op_matrix.T
+    image = np.empty(len(coords), dtype=int)
+    worst = 0.0
+    for element, (tree, indices) in trees.items():
+        mask = symbols == element
+        dist, nearest = tree.query(moved[mask])
+        image[mask] = indices[nearest]
+        worst = max(worst, float(dist.max()))
+    return image, worst
+
+
+def _refine(op_matrix: np.ndarray, coords: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Best (Kabsch) orthogonal matrix of the same handedness mapping coords onto coords[image]."""
+    u, _, vt = np.linalg.svd(coords.T @ coords[image])
+    d = np.sign(np.linalg.det(op_matrix)) * np.sign(np.linalg.det(vt.T @ u.T))
+    return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+
+
+def group_order(symbol: str) -> int | None:
+    """Number of operations of a Schoenflies point group (None for linear groups)."""
+    fixed = {"C1": 1, "Cs": 2, "Ci": 2, "T": 12, "Td": 24, "Th": 24, "O": 24, "Oh": 48, "I": 60, "Ih": 120}
+    if symbol in fixed:
+        return fixed[symbol]
+    if "*" in symbol:
+        return None
+    n = int("".join(ch for ch in symbol[1:] if ch.isdigit()))
+    suffix = symbol[1 + len(str(n)):]
+    factor = {("C", ""): 1, ("C", "v"): 2, ("C", "h"): 2, ("S", ""): 1, ("D", ""): 2, ("D", "d"): 4, ("D", "h"): 4}
+    return n * factor[(symbol[0], suffix)]
+
+
+def _orbits(permutations: list[np.ndarray], n: int) -> tuple[tuple[int, ...], ...]:
+    parent = list(range(n))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for perm in permutations:
+        for a, b in enumerate(perm):
+            ra, rb = find(a), find(int(b))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for a in range(n):
+        groups[find(a)].append(a)
+    return tuple(tuple(g) for g in sorted(groups.values()))
+
+
+def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
+    """The group PointGroupAnalyzer finds at ``tol`` if all its operations map atoms onto atoms."""
+    symbols = np.array(atoms.get_chemical_symbols())
+    analyzer = PointGroupAnalyzer(Molecule(list(symbols), atoms.positions), tolerance=tol)
+    ops = analyzer.get_symmetry_operations()
+    if group_order(analyzer.sch_symbol) != len(ops):
+        return None
+    coords = analyzer.centered_mol.cart_coords
+    trees = {el: (cKDTree(coords[symbols == el]), np.flatnonzero(symbols == el)) for el in set(symbols)}
+    perms, worst = [], 0.0
+    for op in ops:
+        image, _ = _permutation(op.rotation_matrix, coords, symbols, trees)
+        image, dev = _permutation(_refine(op.rotation_matrix, coords, image), coords, symbols, trees)
+        if dev > tol or len(set(image)) != len(image):
+            return None
+        perms.append(image)
+        worst = max(worst, dev)
+    orbits = _orbits(perms, len(atoms))
+    if any(len(ops) % len(o) for o in orbits):
+        return None
+    return Symmetry(analyzer.sch_symbol, tol, len(ops), worst, orbits)
+
+
+def analyse_symmetry(atoms: Atoms, tolerances: tuple[float, ...] = TOLERANCES) -> Symmetry:
+    """Largest point group (over the tolerance ladder) whose every operation maps the structure onto itself."""
+    found = [g for g in (_checked_group(atoms, tol) for tol in tolerances) if g is not None]
+    trivial = Symmetry("C1", 0.0, 1, 0.0, tuple((i,) for i in range(len(atoms))))
+    return max(found, key=lambda g: (g.n_operations, -g.tolerance), default=trivial)
+
+
+def _neighbours(atoms: Atoms) -> list[set[int]]:
+    i, j, _ = bonded_pairs(atoms)
+    neighbours: list[set[int]] = [set() for _ in range(len(atoms))]
+    for a, b in zip(i, j):
+        neighbours[int(a)].add(int(b))
+    return neighbours
+
+
+def _in_small_ring(metal: int, outer: set[int], neighbours: list[set[int]], symbols: list[str],
+                   sizes: tuple[int, ...] = (3, 4)) -> bool:
+    """Whether ``metal`` lies in an M_kS_k ring (k in ``sizes``) of outer metals and chalcogens."""
+    def search(m: int, path: list[int], k: int) -> bool:
+        for s in neighbours[m]:
+            if symbols[s] not in CHALCOGENS or s in path:
+                continue
+            for m2 in neighbours[s] & (outer | {metal}):
+                if m2 == metal and k in sizes:
+                    return True
+                if m2 not in path and k < max(sizes) and search(m2, path + [s, m2], k + 1):
+                    return True
+        return False
+
+    return search(metal, [metal], 1)
+
+
+def _is_tetrahedron(points: np.ndarray) -> bool:
+    if len(points) != 4:
+        return False
+    d = [np.linalg.norm(a - b) for a, b in itertools.combinations(points, 2)]
+    return max(d) - min(d) < 0.1 * np.mean(d)
+
+
+def _outer_role(metal: int, members: tuple[int, ...], outer: set[int], neighbours: list[set[int]],
+                symbols: list[str], centred: np.ndarray) -> str:
+    n_donors = sum(symbols[s] in CHALCOGENS for s in neighbours[metal])
+    if _in_small_ring(metal, outer, neighbours, symbols):
+        return "crown"
+    if n_donors == 2:
+        return "staple"
+    if n_donors >= 3 and _is_tetrahedron(centred[list(members)]):
+        return "tetrahedral"
+    return "surface"
+
+
+def _coordination(metal: int, neighbours: list[set[int]], symbols: list[str]) -> str:
+    counts = Counter(symbols[k] for k in neighbours[metal])
+    return " ".join(f"{el}{n}" for el, n in sorted(counts.items())) or "-"
+
+
+def classify_sites(atoms: Atoms, metals: set[str] | None = None, symmetry: Symmetry | None = None) -> list[SiteClass]:
+    """Symmetry classes of the metal atoms, each with a unique label and a geometric role."""
+    symbols = atoms.get_chemical_symbols()
+    metals = metals or {s for s in symbols if s not in NONMETALS}
+    symmetry = symmetry or analyse_symmetry(atoms)
+    metal_idx = [k for k, s in enumerate(symbols) if s in metals]
+    centroid = atoms.positions[metal_idx].mean(axis=0)
+    centred = atoms.positions - centroid
+    radius = np.linalg.norm(centred, axis=1)
+    neighbours = _neighbours(atoms)
+    metal_orbits = [o for o in symmetry.orbits if symbols[o[0]] in metals]
+    centre = next((o[0] for o in metal_orbits if len(o) == 1 and radius[o[0]] < 0.5), None)
+    kernel: set[int] = set()
+    if centre is not None:
+        reach = 1.2 * 2 * covalent_radii[atoms.numbers[centre]]
+        kernel = {k for k in metal_idx if k != centre and np.linalg.norm(centred[k] - centred[centre]) < reach}
+    shell_kind = "icosahedral" if len(kernel) == 12 and all(
+        len(neighbours[k] & kernel) == 5 for k in kernel) else "kernel"
+    outer = set(metal_idx) - kernel - ({centre} if centre is not None else set())
+    classes = []
+    for orbit in metal_orbits:
+        rep = min(orbit, key=lambda k: (radius[k], k))
+        if rep == centre:
+            role = "centre"
+        elif rep in kernel:
+            role = shell_kind
+        else:
+            role = _outer_role(rep, orbit, outer, neighbours, symbols, centred)
+        classes.append((role, float(np.mean(radius[list(orbit)])), orbit, rep))
+    classes.sort(key=lambda c: (ROLE_ORDER.index(c[0]), c[1]))
+    per_role = Counter(role for role, *_ in classes)
+    seen: Counter[str] = Counter()
+    result = []
+    for role, rad, orbit, rep in classes:
+        seen[role] += 1
+        label = role if per_role[role] == 1 else f"{role}-{seen[role]}"
+        members = (rep,) + tuple(k for k in orbit if k != rep)
+        result.append(SiteClass(label, role, symbols[rep], members, rad, _coordination(rep, neighbours, symbols)))
+    return result
+
+
+def bond_table(atoms: Atoms, classes: list[SiteClass]) -> list[dict[str, object]]:
+    """Bond lengths per bond type, metals named by their site role (e.g. 'Ag(crown)-S')."""
+    names = {k: f"{c.element}({c.role})" for c in classes for k in c.members}
+    i, j, d = neighbor_distances(atoms)
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    for a, b, dist in zip(i, j, d):
+        if a < b and (a in names or b in names):
+            pair = sorted([names.get(a, atoms[a].symbol), names.get(b, atoms[b].symbol)],
+                          key=lambda name: ("(" not in name, name))
+            by_kind["-".join(pair)].append(float(dist))
+    return [{"bond": kind, "n": len(v), "min_A": min(v), "mean_A": float(np.mean(v)), "max_A": max(v)}
+            for kind, v in sorted(by_kind.items())]
+
+
+def neighbor_distances(atoms: Atoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bonded pairs (i, j) and their lengths, by the same criterion as everywhere else."""
+    i, j, _ = bonded_pairs(atoms)
+    d = np.linalg.norm(atoms.positions[j] - atoms.positions[i], axis=1)
+    return i, j, d

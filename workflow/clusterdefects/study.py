@@ -1,0 +1,81 @@
+"""The study a config describes: which system, which preset, which structures and targets."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+from .isomers import structure_id
+
+CONFIG_FILE = "config/config.yaml"
+
+
+@dataclass(frozen=True)
+class Study:
+    """One preset of one system: names its structures and the files that make them."""
+
+    preset: str
+    system_name: str
+    system: dict[str, Any]
+
+    @property
+    def results(self) -> str:
+        return f"results/{self.preset}"
+
+    def doped_ids(self) -> list[str]:
+        return [structure_id("doped", d, s) for d in self.system["dopants"] for s in self.system["sites"]]
+
+    def vacancy_ids(self) -> list[str]:
+        return [structure_id("vacancy", d, s) for d in self.system["dopants"] for s in self.system["sites"]]
+
+    def atom_ids(self) -> list[str]:
+        return [structure_id("atom", d) for d in self.system["dopants"]]
+
+    def structure_ids(self) -> list[str]:
+        """Every structure of the study: parent, doped and vacancy isomers, free dopant atoms."""
+        return ["parent", *self.doped_ids(), *self.vacancy_ids(), *self.atom_ids()]
+
+    def start_files(self) -> list[str]:
+        return [f"{self.results}/relax/{sid}/start.xyz" for sid in self.structure_ids()]
+
+    def targets(self) -> list[str]:
+        """What `snakemake` (rule all) makes for this study."""
+        return [f"{self.results}/sites.csv", *self.start_files()]
+
+    def parent_args(self) -> str:
+        """Command-line flags of `clusterdefects parent` for this system."""
+        s = self.system
+        flags = ["--host", s["host"], "--formula", s["formula"], "--charge", str(s["charges"]["parent"])]
+        if s.get("strip_donors"):
+            flags += ["--strip-donors", ",".join(s["strip_donors"])]
+        if s.get("allow_odd_electrons"):
+            flags.append("--allow-odd-electrons")
+        return shlex.join(flags)
+
+    def sites_args(self) -> str:
+        """Command-line flags of `clusterdefects sites` for this system."""
+        s = self.system
+        flags = ["--expect", ",".join(s["sites"])]
+        if s.get("paper_labels"):
+            flags += ["--paper-labels", ",".join(f"{k}={v}" for k, v in s["paper_labels"].items())]
+        return shlex.join(flags)
+
+    def odd_flag(self) -> str:
+        return "--allow-odd-electrons" if self.system.get("allow_odd_electrons") else ""
+
+
+def load_study(config: dict[str, Any], preset: str | None = None) -> Study:
+    """Resolve a preset (default: config['preset']) to its system; unknown names are refused clearly."""
+    preset = preset or config["preset"]
+    presets = config.get("presets", {})
+    if preset not in presets:
+        raise InputError(CONFIG_FILE, f"unknown preset {preset!r} (presets: {', '.join(presets)})",
+                         "pick one of them with --config preset=NAME, or add it under presets:")
+    name = presets[preset]["system"]
+    systems = config.get("systems", {})
+    if name not in systems:
+        raise InputError(CONFIG_FILE, f"preset {preset!r} names unknown system {name!r}",
+                         f"use one of: {', '.join(systems)}")
+    return Study(preset=preset, system_name=name, system=systems[name])

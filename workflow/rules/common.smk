@@ -1,0 +1,11 @@
+# Shared wildcard constraints and helpers: every rule works for any preset in the config.
+
+
+wildcard_constraints:
+    preset="[A-Za-z0-9_]+",
+    dopant="[A-Z][a-z]?",
+    site="[a-z][a-z0-9-]*",
+
+
+def study(wildcards):
+    return load_study(config, wildcards.preset)
