@@ -8,8 +8,9 @@ classes are the orbits under the operations that pass.  Roles come from geometry
 * ``centre``: a metal atom alone in its class at the metal centroid;
 * ``icosahedral`` (or ``kernel`` if the shell is no icosahedron): metals bonded to the centre;
 * outside the kernel, by ligand coordination: ``crown`` (in a small M_kS_k ring of outer metals),
-  ``staple`` (two donor atoms, as in Au25(SR)18 staples), ``tetrahedral`` (three or more donors,
-  a class of four atoms at the corners of a tetrahedron) and otherwise ``surface``.
+  ``staple`` (two donor atoms, as in Au25(SR)18 staples), ``capping`` (three or more donors, not in
+  a ring), called ``tetrahedral`` when there are four such atoms at the corners of a tetrahedron,
+  and otherwise ``surface``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ TOLERANCES = (0.3, 0.5)
 NONMETALS = {"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar", "As", "Se", "Br", "Kr", "Te", "I", "Xe"}
 CHALCOGENS = {"S", "Se", "Te"}
 #: Order of roles from the inside out (for sorting tables).
-ROLE_ORDER = ("centre", "icosahedral", "kernel", "staple", "tetrahedral", "crown", "surface")
+ROLE_ORDER = ("centre", "icosahedral", "kernel", "staple", "tetrahedral", "capping", "crown", "surface")
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,13 @@ def _orbits(permutations: list[np.ndarray], n: int) -> tuple[tuple[int, ...], ..
 def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
     """The group PointGroupAnalyzer finds at ``tol`` if all its operations map atoms onto atoms."""
     symbols = np.array(atoms.get_chemical_symbols())
-    analyzer = PointGroupAnalyzer(Molecule(list(symbols), atoms.positions), tolerance=tol)
+    heavy = symbols != "H" if (symbols != "H").sum() >= 2 else np.ones(len(symbols), dtype=bool)
+    heavy_mol = Molecule(list(symbols[heavy]), atoms.positions[heavy])  # H atoms are checked below
+    analyzer = PointGroupAnalyzer(heavy_mol, tolerance=tol)
     ops = analyzer.get_symmetry_operations()
     if group_order(analyzer.sch_symbol) != len(ops):
         return None
-    coords = analyzer.centered_mol.cart_coords
+    coords = atoms.positions - heavy_mol.center_of_mass
     trees = {el: (cKDTree(coords[symbols == el]), np.flatnonzero(symbols == el)) for el in set(symbols)}
     perms, worst = [], 0.0
     for op in ops:
@@ -182,16 +185,34 @@ def _is_tetrahedron(points: np.ndarray) -> bool:
     return max(d) - min(d) < 0.1 * np.mean(d)
 
 
-def _outer_role(metal: int, members: tuple[int, ...], outer: set[int], neighbours: list[set[int]],
-                symbols: list[str], centred: np.ndarray) -> str:
-    n_donors = sum(symbols[s] in CHALCOGENS for s in neighbours[metal])
-    if _in_small_ring(metal, outer, neighbours, symbols):
-        return "crown"
-    if n_donors == 2:
-        return "staple"
-    if n_donors >= 3 and _is_tetrahedron(centred[list(members)]):
-        return "tetrahedral"
-    return "surface"
+#: Donor contacts longer than this factor times a metal's shortest one are secondary, not bonds.
+PRIMARY_SPHERE = 1.12
+
+
+def _donor_count(metal: int, neighbours: list[set[int]], symbols: list[str], centred: np.ndarray) -> int:
+    """Chalcogen donors in the primary coordination sphere of ``metal``."""
+    d = [np.linalg.norm(centred[s] - centred[metal]) for s in neighbours[metal] if symbols[s] in CHALCOGENS]
+    return sum(x <= PRIMARY_SPHERE * min(d) for x in d) if d else 0
+
+
+def _outer_roles(outer: set[int], neighbours: list[set[int]], symbols: list[str],
+                 centred: np.ndarray) -> dict[int, str]:
+    """Role of every metal outside the kernel, from its ligand coordination."""
+    roles: dict[int, str] = {}
+    for metal in outer:
+        n_donors = _donor_count(metal, neighbours, symbols, centred)
+        if _in_small_ring(metal, outer, neighbours, symbols):
+            roles[metal] = "crown"
+        elif n_donors == 2:
+            roles[metal] = "staple"
+        elif n_donors >= 3:
+            roles[metal] = "capping"
+        else:
+            roles[metal] = "surface"
+    capping = sorted(m for m, r in roles.items() if r == "capping")
+    if _is_tetrahedron(centred[capping]):
+        roles.update({m: "tetrahedral" for m in capping})
+    return roles
 
 
 def _coordination(metal: int, neighbours: list[set[int]], symbols: list[str]) -> str:
@@ -218,6 +239,7 @@ def classify_sites(atoms: Atoms, metals: set[str] | None = None, symmetry: Symme
     shell_kind = "icosahedral" if len(kernel) == 12 and all(
         len(neighbours[k] & kernel) == 5 for k in kernel) else "kernel"
     outer = set(metal_idx) - kernel - ({centre} if centre is not None else set())
+    outer_roles = _outer_roles(outer, neighbours, symbols, centred)
     classes = []
     for orbit in metal_orbits:
         rep = min(orbit, key=lambda k: (radius[k], k))
@@ -226,7 +248,7 @@ def classify_sites(atoms: Atoms, metals: set[str] | None = None, symmetry: Symme
         elif rep in kernel:
             role = shell_kind
         else:
-            role = _outer_role(rep, orbit, outer, neighbours, symbols, centred)
+            role = outer_roles[rep]
         classes.append((role, float(np.mean(radius[list(orbit)])), orbit, rep))
     classes.sort(key=lambda c: (ROLE_ORDER.index(c[0]), c[1]))
     per_role = Counter(role for role, *_ in classes)

@@ -1,0 +1,92 @@
+"""Symmetry classes and geometric roles of metal sites, on exact, noisy and other clusters."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.cluster import Icosahedron
+from ase.io import read
+
+from clusterdefects.sites import analyse_symmetry, bond_table, classify_sites, group_order
+
+from conftest import VALIDATION
+
+AG29_ROLES = {"centre": 1, "icosahedral": 12, "tetrahedral": 4, "crown": 12}
+
+
+def summary(classes):
+    return {c.label: c.multiplicity for c in classes}
+
+
+def test_group_orders():
+    assert [group_order(s) for s in ("C1", "Cs", "C3", "C3v", "D2h", "D3d", "S4", "T", "Th", "Ih")] == \
+        [1, 2, 3, 6, 8, 12, 4, 12, 24, 120]
+
+
+def test_model_with_phosphines_has_four_classes(model):
+    symmetry = analyse_symmetry(model)
+    assert symmetry.point_group == "T" and symmetry.n_operations == 12
+    classes = classify_sites(model, symmetry=symmetry)
+    assert summary(classes) == AG29_ROLES
+
+
+def test_classes_agree_with_construction_labels(parent):
+    classes = classify_sites(parent)
+    labels = parent.arrays["label"]
+    for c in classes:
+        assert set(labels[list(c.members)]) == {f"Ag_{c.role}"}
+
+
+@pytest.mark.parametrize("noise", [0.02, 0.05])
+def test_noisy_geometry_keeps_the_classes(parent, noise):
+    """A relaxed or crystal geometry is never exactly symmetric (the PointGroupAnalyzer pitfall)."""
+    noisy = parent.copy()
+    noisy.positions += np.random.default_rng(7).normal(scale=noise, size=noisy.positions.shape)
+    symmetry = analyse_symmetry(noisy)
+    assert symmetry.point_group == "T"
+    assert summary(classify_sites(noisy, symmetry=symmetry)) == AG29_ROLES
+
+
+def test_broken_symmetry_gives_more_classes_with_unique_labels(parent):
+    distorted = parent.copy()
+    crown = [c for c in classify_sites(parent) if c.role == "crown"][0]
+    distorted.positions[crown.representative] += [0.4, -0.3, 0.2]
+    classes = classify_sites(distorted)
+    labels = [c.label for c in classes]
+    assert len(labels) == len(set(labels)) > 4
+    roles = Counter()
+    for c in classes:
+        roles[c.role] += c.multiplicity
+    assert roles == AG29_ROLES
+    assert sum(c.multiplicity for c in classes) == 29
+
+
+def test_bare_icosahedron_is_ih_with_centre_and_shell():
+    ag13 = Icosahedron("Ag", noshells=2, latticeconstant=4.09)
+    symmetry = analyse_symmetry(ag13)
+    assert symmetry.point_group == "Ih"
+    classes = classify_sites(ag13, symmetry=symmetry)
+    assert summary(classes) == {"centre": 1, "icosahedral": 12}
+
+
+def test_bond_table_names_metals_by_role(parent):
+    rows = {r["bond"]: r for r in bond_table(parent, classify_sites(parent))}
+    assert rows["Ag(icosahedral)-S"]["n"] == 12
+    assert rows["Ag(crown)-S"]["n"] == 36
+    assert rows["Ag(tetrahedral)-S"]["n"] == 12
+    assert rows["Ag(centre)-Ag(icosahedral)"]["n"] == 12
+    assert 2.8 < rows["Ag(centre)-Ag(icosahedral)"]["mean_A"] < 2.9
+
+
+@pytest.mark.skipif(not VALIDATION.is_dir(), reason="validation structures (../shared/validation) not beside this checkout")
+@pytest.mark.parametrize("name", ["Ag25_methylthiol.xyz", "Ag25_final.xyz"])
+def test_ag25_thiolate_cluster_finds_centre_shell_and_staples(name):
+    """A general classifier: [Ag25(SR)18]- has a centred icosahedron and six S-Ag-S-Ag-S staples."""
+    atoms = read(VALIDATION / name)
+    classes = classify_sites(atoms)
+    roles = Counter()
+    for c in classes:
+        roles[c.role] += c.multiplicity
+    assert roles == {"centre": 1, "icosahedral": 12, "staple": 12}
+    assert sum(c.multiplicity for c in classes) == 25
