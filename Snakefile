@@ -5,6 +5,7 @@
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -14,10 +15,16 @@ configfile: "config/config.yaml"
 
 validate(config, "config/schema.yaml")
 
+# The package beside this Snakefile (rules run its `clusterdefects` command from the active
+# environment: the venv, or with --sdm conda envs/gpaw.yaml).
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from clusterdefects.errors import InputError  # noqa: E402
 from clusterdefects.study import load_study  # noqa: E402
 
-STUDY = load_study(config)
+try:
+    STUDY = load_study(config)
+except InputError as err:
+    raise WorkflowError(str(err)) from None
 
 
 include: "workflow/rules/common.smk"

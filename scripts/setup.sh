@@ -16,19 +16,23 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    log=$(mktemp /tmp/clusterdefects-apt.XXXXXX.log)
+    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        tail -20 "$log"; echo "setup: apt-get failed (full log: $log)" >&2; exit 1
+    fi
 fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
+PIP=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+"${PIP[@]}" --upgrade pip setuptools wheel
 
 # GPAW is sdist-only: its siteconfig decides what it links. Without one, FFTW and ScaLAPACK stay off.
 export GPAW_CONFIG="$PWD/scripts/gpaw-siteconfig.py"
 if ! "$VENV/bin/python" -c "import gpaw" 2>/dev/null; then
     echo "setup: building GPAW against Debian's MPI/OpenBLAS/ScaLAPACK/FFTW/libxc (about a minute)"
-    "$VENV/bin/python" -m pip install -q --no-cache-dir --no-binary gpaw "gpaw>=25.1"
+    "${PIP[@]}" --no-cache-dir --no-binary gpaw "gpaw>=25.1"
 fi
-"$VENV/bin/python" -m pip install -q -e ".[test]"
+"${PIP[@]}" -e ".[test]"
 "$VENV/bin/python" -m clusterdefects.gpawcheck
 echo "setup: done ($VENV)"

@@ -9,6 +9,7 @@ silently: every step returns what it removed.
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,15 +58,21 @@ def read_structure(path: str | Path, report: ReadReport | None = None) -> Atoms:
 
 
 def _structure_block(path: Path) -> CIFBlock:
-    try:
-        with open(path) as fd:
-            blocks = [block for block in parse_cif(fd) if block.has_structure()]
-    except Exception as err:
-        raise InputError(path, f"unreadable CIF ({type(err).__name__}: {err})",
-                         "export the CIF again (CCDC/Mercury) or check it with a CIF validator") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with open(path, errors="replace") as fd:
+                blocks = [block for block in parse_cif(fd) if block.has_structure()]
+        except Exception as err:
+            raise InputError(path, f"unreadable CIF ({type(err).__name__}: {err})",
+                             "export the CIF again (CCDC/Mercury) or check it with a CIF validator") from None
+    problems = "; ".join(str(w.message) for w in caught)
     if not blocks:
-        raise InputError(path, "unreadable CIF: no data block with a cell, atom sites and symbols",
+        raise InputError(path, "unreadable CIF: no data block with a cell, atom sites and symbols"
+                         + (f" ({problems})" if problems else ""),
                          "export the CIF again (CCDC/Mercury) with _atom_site_fract_x/y/z and _atom_site_type_symbol")
+    if problems:
+        raise InputError(path, f"unreadable CIF: {problems}", "repair the CIF (check it with a CIF validator)")
     if len(blocks) > 1:
         names = ", ".join(b.name for b in blocks)
         raise InputError(path, f"{len(blocks)} structures in one CIF ({names})", "keep only the cluster's data block")
@@ -175,6 +182,7 @@ def extract_cluster(atoms: Atoms, host: str, path: Path | str, report: ReadRepor
         report.add(f"kept the {cluster.get_chemical_formula('metal')} cluster; dropped other fragments: {summary}")
     cluster.pbc = False
     cluster.cell = None
+    cluster.info = dict(atoms.info)
     cluster.positions -= cluster.positions.mean(axis=0)
     return cluster
 

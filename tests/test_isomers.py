@@ -1,0 +1,66 @@
+"""Doped and vacancy isomers: one per site class, with the configured charges."""
+
+import pytest
+from ase.io import read
+
+from clusterdefects.errors import InputError
+from clusterdefects.fileio import write_text, write_xyz
+from clusterdefects.isomers import isolated_atom, remove_dopant, structure_id
+from clusterdefects.pipeline import make_doped, make_vacancy, sites_frame
+from clusterdefects.sites import classify_sites
+from clusterdefects.validate import electron_count
+
+
+@pytest.fixture(scope="module")
+def files(parent, tmp_path_factory):
+    d = tmp_path_factory.mktemp("isomers")
+    write_xyz(d / "parent.xyz", parent)
+    frame = sites_frame(classify_sites(parent), {"centre": "Iso1", "icosahedral": "Iso2", "tetrahedral": "Iso3", "crown": "Iso4"})
+    write_text(d / "sites.csv", frame.to_csv(index=False))
+    return d, frame
+
+
+@pytest.mark.parametrize("site", ["centre", "icosahedral", "tetrahedral", "crown"])
+def test_doped_then_vacancy(files, parent, site):
+    d, frame = files
+    doped = make_doped(d / "parent.xyz", d / "sites.csv", site, "Hg", -2)
+    rep = int(frame.set_index("class").loc[site, "representative"])
+    assert doped[rep].symbol == "Hg" and doped.get_chemical_formula("metal") == "Ag28HgC72H48S24"
+    assert (doped.positions == parent.positions).all()
+    assert doped.info["structure_id"] == f"doped-Hg-{site}" and doped.info["charge"] == -2
+    assert electron_count(doped, -2) == 2262
+    write_xyz(d / f"doped-{site}.xyz", doped)
+    vacancy = make_vacancy(d / f"doped-{site}.xyz", "Hg", -2)
+    assert vacancy.get_chemical_formula("metal") == "Ag28C72H48S24"
+    assert vacancy.info["structure_id"] == f"vacancy-Hg-{site}" and vacancy.info["vacancy_index"] == rep
+    assert electron_count(vacancy, -2) == 2182
+
+
+def test_unknown_site_is_refused(files):
+    d, _ = files
+    with pytest.raises(InputError, match="no site class 'staple'"):
+        make_doped(d / "parent.xyz", d / "sites.csv", "staple", "Hg", -2)
+
+
+def test_unknown_dopant_is_refused(files):
+    d, _ = files
+    with pytest.raises(InputError, match="unknown element 'Xy'"):
+        make_doped(d / "parent.xyz", d / "sites.csv", "crown", "Xy", -2)
+
+
+def test_odd_doped_electron_count_is_refused(files):
+    d, _ = files
+    with pytest.raises(InputError, match="odd electron count"):
+        make_doped(d / "parent.xyz", d / "sites.csv", "crown", "Au", -2)
+
+
+def test_vacancy_needs_exactly_one_dopant(parent):
+    with pytest.raises(InputError, match="exactly one Hg"):
+        remove_dopant(parent, "Hg", -2, "parent.xyz")
+
+
+def test_ids_and_atom():
+    assert structure_id("doped", "Hg", "crown") == "doped-Hg-crown"
+    assert structure_id("vacancy", "Hg", "staple-2") == "vacancy-Hg-staple-2"
+    atom = isolated_atom("Hg")
+    assert atom.info["structure_id"] == "atom-Hg" and len(atom) == 1
