@@ -331,3 +331,27 @@ def build_ag29_bdt12_tpp4(seed: int = 0, n_starts: int = 12, with_phosphines: bo
         ij = framework.bonds[mask]
         bonds[kind] = np.linalg.norm(pos[ij[:, 0]] - pos[ij[:, 1]], axis=1)
     return Ag29Model(atoms=atoms, cost=cost, seed=seed, n_starts=n_starts, bond_lengths=bonds)
+
+
+def build_ag5_sh4(ag_ag: float = 2.78, ag_s: float = 2.40, s_h: float = 1.35, ag_s_h: float = 100.0) -> Atoms:
+    """Tiny [Ag5(SH)4]- test cluster: a centred Ag4 tetrahedron with one SH on each corner.
+
+    The four SH groups are images under the S4 axis along z, so the four corner Ag stay
+    equivalent (point group S4): two Ag site classes, like a miniature of a real cluster.
+    """
+    corners = np.array([[1, 1, 1], [1, -1, -1], [-1, -1, 1], [-1, 1, -1]], dtype=float) / np.sqrt(3.0)
+    s4 = np.array([[0, 1, 0], [-1, 0, 0], [0, 0, -1]], dtype=float)  # (x, y, z) -> (y, -x, -z)
+    axis = corners[0]
+    e1, _ = _perpendicular_frame(axis)
+    tilt = np.radians(180.0 - ag_s_h)
+    s0 = (ag_ag + ag_s) * axis
+    h0 = s0 + s_h * (np.cos(tilt) * axis + np.sin(tilt) * e1)
+    ops = [np.linalg.matrix_power(s4, k) for k in range(4)]
+    ag = [np.zeros(3)] + [g @ (ag_ag * axis) for g in ops]
+    sulfur = [g @ s0 for g in ops]
+    hydrogen = [g @ h0 for g in ops]
+    atoms = Atoms("Ag5S4H4", positions=np.vstack([ag, sulfur, hydrogen]))
+    atoms.info.update({"name": "Ag5(SH)4", "charge": -1, "point_group": "S4",
+                       "source": "test cluster, clusterdefects.build.build_ag5_sh4",
+                       "clusterdefects_version": __version__})
+    return atoms

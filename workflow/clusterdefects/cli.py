@@ -51,7 +51,8 @@ def cmd_sites(args: argparse.Namespace) -> None:
     symmetry = analyse_symmetry(atoms)
     metals = set(args.metals) if args.metals else None
     frame = sites_frame(classify_sites(atoms, metals, symmetry), args.paper_labels)
-    print(f"{args.input}: {atoms.get_chemical_formula('metal')}, point group {symmetry.point_group} "
+    print(f"{args.input}: {atoms.get_chemical_formula('metal')}, point group {symmetry.point_group}"
+          f"{'' if symmetry.hydrogens_symmetric else ' (heavy atoms; the H atoms break it)'} "
           f"(tolerance {symmetry.tolerance} Å, largest deviation {symmetry.max_deviation:.3f} Å), "
           f"{len(frame)} metal site classes")
     print(frame.drop(columns=["members"]).to_string(index=False))

@@ -30,7 +30,7 @@ def write_atomically(path: str | Path, write_to: Callable[[Path], None]) -> Path
 
 def write_xyz(path: str | Path, atoms: Atoms) -> Path:
     """Write extended XYZ (with ``atoms.info`` in the comment line) atomically."""
-    return write_atomically(path, lambda tmp: write(tmp, atoms, format="extxyz"))
+    return write_atomically(path, lambda tmp: write(tmp, atoms, format="extxyz", parallel=False))
 
 
 def write_json(path: str | Path, data: Any) -> Path:

@@ -65,6 +65,7 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
         "electrons": n_electrons,
         "superatom_electrons": superatom_electrons(cluster, charge, thiolate_count(cluster)),
         "point_group": symmetry.point_group,
+        "hydrogens_follow_point_group": symmetry.hydrogens_symmetric,
         "symmetry_tolerance_A": symmetry.tolerance,
         "symmetry_max_deviation_A": round(symmetry.max_deviation, 4),
         "closest_contact_over_covalent_sum": round(contact, 3),

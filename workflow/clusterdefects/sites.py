@@ -38,13 +38,18 @@ ROLE_ORDER = ("centre", "icosahedral", "kernel", "staple", "tetrahedral", "cappi
 
 @dataclass(frozen=True)
 class Symmetry:
-    """Point group and the orbits of all atoms under its operations."""
+    """Point group of the heavy-atom framework and the orbits of all atoms under it.
+
+    H atoms do not take part in the search (crystal structures place them by riding models);
+    ``hydrogens_symmetric`` says whether they follow the group too (else they are their own orbits).
+    """
 
     point_group: str
     tolerance: float
     n_operations: int
     max_deviation: float
     orbits: tuple[tuple[int, ...], ...]
+    hydrogens_symmetric: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,15 +80,17 @@ def _permutation(op_matrix: np.ndarray, coords: np.ndarray, symbols: np.ndarray,
     worst = 0.0
     for element, (tree, indices) in trees.items():
         mask = symbols == element
+        if not mask.any():
+            continue
         dist, nearest = tree.query(moved[mask])
         image[mask] = indices[nearest]
         worst = max(worst, float(dist.max()))
     return image, worst
 
 
-def _refine(op_matrix: np.ndarray, coords: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """Best (Kabsch) orthogonal matrix of the same handedness mapping coords onto coords[image]."""
-    u, _, vt = np.linalg.svd(coords.T @ coords[image])
+def _refine(op_matrix: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Best (Kabsch) orthogonal matrix of the same handedness as ``op_matrix`` mapping source onto target."""
+    u, _, vt = np.linalg.svd(source.T @ target)
     d = np.sign(np.linalg.det(op_matrix)) * np.sign(np.linalg.det(vt.T @ u.T))
     return vt.T @ np.diag([1.0, 1.0, d]) @ u.T
 
@@ -122,28 +129,34 @@ def _orbits(permutations: list[np.ndarray], n: int) -> tuple[tuple[int, ...], ..
 
 
 def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
-    """The group PointGroupAnalyzer finds at ``tol`` if all its operations map atoms onto atoms."""
+    """The heavy-atom group PointGroupAnalyzer finds at ``tol``, if all its operations map every
+    heavy atom onto an atom of the same element (and whether they map the H atoms too)."""
     symbols = np.array(atoms.get_chemical_symbols())
     heavy = symbols != "H" if (symbols != "H").sum() >= 2 else np.ones(len(symbols), dtype=bool)
-    heavy_mol = Molecule(list(symbols[heavy]), atoms.positions[heavy])  # H atoms are checked below
-    analyzer = PointGroupAnalyzer(heavy_mol, tolerance=tol)
+    molecule = Molecule(list(symbols[heavy]), atoms.positions[heavy])
+    analyzer = PointGroupAnalyzer(molecule, tolerance=tol)
     ops = analyzer.get_symmetry_operations()
     if group_order(analyzer.sch_symbol) != len(ops):
         return None
-    coords = atoms.positions - heavy_mol.center_of_mass
+    coords = atoms.positions - molecule.center_of_mass
     trees = {el: (cKDTree(coords[symbols == el]), np.flatnonzero(symbols == el)) for el in set(symbols)}
-    perms, worst = [], 0.0
+    perms, worst, h_ok = [], 0.0, True
     for op in ops:
         image, _ = _permutation(op.rotation_matrix, coords, symbols, trees)
-        image, dev = _permutation(_refine(op.rotation_matrix, coords, image), coords, symbols, trees)
-        if dev > tol or len(set(image)) != len(image):
+        rotation = _refine(op.rotation_matrix, coords[heavy], coords[image[heavy]])
+        image, dev = _permutation(rotation, coords, symbols, trees)
+        heavy_dev = np.linalg.norm(coords[heavy] @ rotation.T - coords[image[heavy]], axis=1).max()
+        if heavy_dev > tol or len(set(image[heavy])) != heavy.sum():
             return None
+        h_ok = h_ok and dev <= tol and len(set(image)) == len(image)
         perms.append(image)
-        worst = max(worst, dev)
+        worst = max(worst, float(heavy_dev))
+    if not h_ok:
+        perms = [np.where(heavy, p, np.arange(len(p))) for p in perms]
     orbits = _orbits(perms, len(atoms))
     if any(len(ops) % len(o) for o in orbits):
         return None
-    return Symmetry(analyzer.sch_symbol, tol, len(ops), worst, orbits)
+    return Symmetry(analyzer.sch_symbol, tol, len(ops), worst, orbits, h_ok)
 
 
 def analyse_symmetry(atoms: Atoms, tolerances: tuple[float, ...] = TOLERANCES) -> Symmetry:

@@ -1,0 +1,132 @@
+"""GPAW settings of a preset, their fingerprint, and the calculator for one charged finite cluster.
+
+Energies are only comparable between calculations whose ``fingerprint`` agrees: it hashes every
+setting that changes the total energy (mode, basis, xc, grid spacing, vacuum, setups, convergence
+criteria, occupations) and nothing that is the structure's own (charge, spin state, positions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from ase import Atoms
+
+#: Settings that change the converged energy: they make the fingerprint.
+ENERGY_KEYS = ("mode", "basis", "xc", "h", "vacuum", "setups", "convergence", "occupations")
+
+
+@dataclass(frozen=True)
+class DFTSettings:
+    """GPAW settings of one preset (LCAO by default; mode 'fd' for real-space refinement)."""
+
+    mode: str = "lcao"
+    basis: str = "sz(dzp)"
+    xc: str = "PBE"
+    h: float = 0.3
+    vacuum: float = 4.0
+    setups: dict[str, str] = field(default_factory=dict)
+    convergence: dict[str, float] = field(default_factory=lambda: {"energy": 0.0005, "density": 0.0001})
+    occupations: dict[str, Any] = field(default_factory=lambda: {"name": "fermi-dirac", "width": 0.01})
+    mixer: dict[str, Any] = field(default_factory=lambda: {"beta": 0.05, "nmaxold": 5, "weight": 50.0})
+    maxiter: int = 300
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> DFTSettings:
+        unknown = set(cfg) - set(cls.__dataclass_fields__)
+        if unknown:
+            from .errors import InputError
+
+            raise InputError("config/config.yaml", f"unknown DFT setting(s) {sorted(unknown)}",
+                             f"use only {sorted(cls.__dataclass_fields__)}")
+        return cls(**cfg)
+
+    def energy_settings(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {k: data[k] for k in ENERGY_KEYS}
+
+    def fingerprint(self) -> str:
+        """Hash of the energy-relevant settings (16 hex digits)."""
+        text = json.dumps(self.energy_settings(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the SCF rescue ladder: what is changed when the SCF does not converge."""
+
+    name: str
+    mixer: dict[str, Any] | None = None
+    maxiter_factor: float = 1.0
+    smearing_width: float | None = None
+
+
+#: Tried in order on a KohnShamConvergenceError. Smearing changes the energy, so a result that
+#: needed it gets another fingerprint and is never mixed with unsmeared ones.
+SCF_LADDER = (
+    Rung("as configured"),
+    Rung("softer mixer, twice the iterations", mixer={"beta": 0.02, "nmaxold": 8, "weight": 100.0},
+         maxiter_factor=2.0),
+    Rung("softer mixer and 0.1 eV Fermi smearing", mixer={"beta": 0.02, "nmaxold": 8, "weight": 100.0},
+         maxiter_factor=2.0, smearing_width=0.1),
+)
+
+
+def apply_rung(settings: DFTSettings, rung: Rung) -> DFTSettings:
+    """The settings a ladder rung runs with."""
+    changes: dict[str, Any] = {"maxiter": int(settings.maxiter * rung.maxiter_factor)}
+    if rung.mixer is not None:
+        changes["mixer"] = rung.mixer
+    if rung.smearing_width is not None:
+        changes["occupations"] = {**settings.occupations, "width": rung.smearing_width}
+    return replace(settings, **changes)
+
+
+def make_calculator(settings: DFTSettings, charge: int, spinpol: bool, txt: str) -> Any:
+    """A GPAW calculator for a non-periodic, charged cluster."""
+    from gpaw import GPAW
+
+    kwargs: dict[str, Any] = dict(
+        mode=settings.mode, xc=settings.xc, h=settings.h, charge=charge, spinpol=spinpol,
+        convergence=dict(settings.convergence), occupations=dict(settings.occupations),
+        mixer=dict(settings.mixer), maxiter=settings.maxiter, symmetry="off", txt=txt,
+    )
+    if settings.mode == "lcao":
+        kwargs["basis"] = settings.basis
+    if settings.setups:
+        kwargs["setups"] = dict(settings.setups)
+    return GPAW(**kwargs)
+
+
+def boxed(atoms: Atoms, vacuum: float) -> Atoms:
+    """The cluster centred in a non-periodic box with ``vacuum`` Å on every side."""
+    boxed_atoms = atoms.copy()
+    boxed_atoms.pbc = False
+    boxed_atoms.center(vacuum=vacuum)
+    return boxed_atoms
+
+
+def initial_magmoms(atoms: Atoms, total: float) -> list[float]:
+    """Spread a starting moment over the metal atoms (for a spin-polarised start)."""
+    from .sites import NONMETALS
+
+    metals = [a.index for a in atoms if a.symbol not in NONMETALS] or list(range(len(atoms)))
+    moments = [0.0] * len(atoms)
+    for i in metals:
+        moments[i] = total / len(metals)
+    return moments
+
+
+def versions() -> dict[str, str]:
+    """Versions of the codes and data behind an energy."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("gpaw", "ase", "gpaw-data", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out

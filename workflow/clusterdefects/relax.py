@@ -1,0 +1,282 @@
+"""Restartable GPAW relaxation of one structure: ``gpaw python -m clusterdefects.relax ...``.
+
+Every MPI rank runs this module (GPAW needs all ranks for energies and forces); only rank 0
+writes files.  The optimizer appends each step to a trajectory and saves its state (for BFGS,
+the Hessian), so a run killed at any point continues from its last step when started again.  An
+SCF that does not converge climbs ``dft.SCF_LADDER``; a relaxation that runs out of steps is
+written with ``converged: false``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io import read
+from ase.io.trajectory import Trajectory
+from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
+
+from .dft import SCF_LADDER, DFTSettings, apply_rung, boxed, initial_magmoms, make_calculator, versions
+from .errors import InputError
+
+OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGSLineSearch}
+SPIN_POLICIES = ("paired", "polarized", "lowest")
+#: Starting total moment (μB) of a spin-polarised run: a triplet for even electron counts.
+POLARIZED_START = 2.0
+
+
+class SCFFailure(RuntimeError):
+    """The SCF did not converge on any rung of the ladder."""
+
+
+@dataclass(frozen=True)
+class RelaxSettings:
+    optimizer: str = "BFGS"
+    fmax: float = 0.05
+    steps: int = 200
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> RelaxSettings:
+        settings = cls(**cfg)
+        if settings.optimizer not in OPTIMIZERS:
+            raise InputError("config/config.yaml", f"unknown optimizer {settings.optimizer!r}",
+                             f"use one of {', '.join(OPTIMIZERS)}")
+        return settings
+
+
+@dataclass
+class Progress:
+    """Counters that survive a restart (saved beside the trajectory after every step)."""
+
+    steps: int = 0
+    force_calls: int = 0
+    scf_iterations: int = 0
+    wall_time_s: float = 0.0
+    rung: int = 0
+    rungs_tried: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> Progress:
+        return cls(**json.loads(path.read_text())) if path.is_file() else cls()
+
+
+@dataclass
+class StateResult:
+    """Outcome of relaxing one spin state."""
+
+    spin: str
+    atoms: Atoms
+    energy: float
+    fmax: float
+    converged: bool
+    magmom: float
+    settings: DFTSettings
+    progress: Progress
+
+
+def world():
+    from gpaw.mpi import world as gpaw_world
+
+    return gpaw_world
+
+
+def say(text: str) -> None:
+    """Progress line from rank 0, flushed at once (the rule's log)."""
+    if world().rank == 0:
+        print(text, flush=True)
+
+
+def save_json(path: Path, data: Any) -> None:
+    """Rank 0 writes ``data`` atomically; the others wait for it."""
+    from .fileio import write_json
+
+    if world().rank == 0:
+        write_json(path, data)
+    world().barrier()
+
+
+def resume_positions(atoms: Atoms, traj_path: Path) -> int:
+    """Move ``atoms`` to the last saved step; returns the number of saved frames."""
+    if not traj_path.is_file() or traj_path.stat().st_size == 0:
+        return 0
+    try:
+        frames = Trajectory(str(traj_path))
+        n = len(frames)
+        if n:
+            atoms.positions[:] = frames[-1].positions
+        frames.close()
+        return n
+    except Exception:  # a trajectory cut mid-write: start this state again
+        if world().rank == 0:
+            traj_path.unlink()
+        world().barrier()
+        return 0
+
+
+def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
+                workdir: Path, logdir: Path) -> StateResult:
+    """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    logdir.mkdir(parents=True, exist_ok=True)
+    traj_path, opt_path, progress_path = workdir / "relax.traj", workdir / "optimizer.json", workdir / "progress.json"
+    atoms = boxed(start, dft.vacuum)
+    spinpol = spin == "polarized"
+    if spinpol:
+        atoms.set_initial_magnetic_moments(initial_magmoms(atoms, POLARIZED_START))
+    progress = Progress.load(progress_path)
+    frames = resume_positions(atoms, traj_path)
+    if frames:
+        say(f"resuming {spin} from step {progress.steps} ({frames} saved frames, rung {progress.rung})")
+    last_saved = atoms.positions.copy() if frames else None
+    traj = Trajectory(str(traj_path), "a", atoms)
+    t0 = time.perf_counter()
+
+    frames_saved = [frames]
+
+    def on_step() -> None:
+        nonlocal last_saved, t0
+        progress.force_calls += 1
+        if last_saved is not None and np.allclose(last_saved, atoms.positions):
+            return  # the frame a restart begins with is already saved
+        traj.write()
+        last_saved = atoms.positions.copy()
+        now = time.perf_counter()
+        frames_saved[0] += 1
+        progress.steps = frames_saved[0] - 1  # frame 0 is the start
+        progress.scf_iterations += int(atoms.calc.get_number_of_iterations() or 0)
+        progress.wall_time_s += now - t0
+        fmax = float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
+        say(f"{spin:9s} step {progress.steps:4d}  E = {atoms.get_potential_energy():.6f} eV  "
+            f"fmax = {fmax:.4f} eV/Å  {now - t0:6.1f} s")
+        t0 = now
+        save_json(progress_path, asdict(progress))
+
+    converged = False
+    while True:
+        rung = SCF_LADDER[progress.rung]
+        settings = apply_rung(dft, rung)
+        if rung.name not in progress.rungs_tried:
+            progress.rungs_tried.append(rung.name)
+        txt = logdir / f"gpaw-{spin}-{len(list(logdir.glob(f'gpaw-{spin}-*.txt'))) + 1}.txt"
+        world().barrier()
+        atoms.calc = make_calculator(settings, charge, spinpol, str(txt))
+        optimizer = OPTIMIZERS[relax.optimizer](atoms, restart=str(opt_path), logfile=None)
+        optimizer.attach(on_step, interval=1)
+        try:
+            converged = bool(optimizer.run(fmax=relax.fmax, steps=max(relax.steps - progress.steps, 0)))
+            break
+        except Exception as err:  # gpaw.KohnShamConvergenceError, from inside the optimizer
+            from gpaw import KohnShamConvergenceError
+
+            if not isinstance(err, KohnShamConvergenceError):
+                raise
+            say(f"{spin}: SCF not converged with '{rung.name}' (maxiter {settings.maxiter})")
+            if progress.rung + 1 >= len(SCF_LADDER):
+                traj.close()
+                raise SCFFailure(
+                    f"SCF did not converge on any rung of the ladder ({'; '.join(progress.rungs_tried)}). "
+                    "Fix: raise dft.maxiter, loosen dft.convergence or check the structure and charge"
+                ) from None
+            progress.rung += 1
+            save_json(progress_path, asdict(progress))
+    traj.close()
+    forces = atoms.get_forces()
+    energy = float(atoms.get_potential_energy())
+    magmom = float(atoms.calc.get_magnetic_moment()) if spinpol else 0.0
+    final = atoms.copy()
+    final.calc = SinglePointCalculator(final, energy=energy, forces=forces)
+    fmax = float(np.sqrt((forces**2).sum(axis=1).max()))
+    return StateResult(spin, final, energy, fmax, converged, magmom, settings, progress)
+
+
+def spin_states(policy: str) -> list[str]:
+    if policy not in SPIN_POLICIES:
+        raise InputError("config/config.yaml", f"unknown spin policy {policy!r}", f"use one of {SPIN_POLICIES}")
+    return ["paired", "polarized"] if policy == "lowest" else [policy]
+
+
+def peak_memory_mb() -> float:
+    """Largest resident set size over all ranks (MiB)."""
+    own = np.array([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
+    world().max(own)
+    return float(own[0])
+
+
+def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: RelaxSettings, spin_policy: str,
+                    meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Relax the structure in ``start_path``; writes relaxed.xyz and result.json in ``outdir``."""
+    start = read(start_path)
+    charge = int(start.info.get("charge", 0))
+    t_start = time.perf_counter()
+    states = [relax_state(start, dft, relax, spin, charge, outdir / "checkpoint" / spin, outdir / "logs")
+              for spin in spin_states(spin_policy)]
+    best = min(states, key=lambda s: s.energy)
+    result = {
+        "structure_id": start.info.get("structure_id", outdir.name),
+        **(meta or {}),
+        "formula": start.get_chemical_formula("metal"),
+        "charge": charge,
+        "energy": best.energy,
+        "energy_unit": "eV",
+        "converged": best.converged,
+        "fmax": best.fmax,
+        "fmax_target": relax.fmax,
+        "steps": best.progress.steps,
+        "force_calls": best.progress.force_calls,
+        "scf_iterations": best.progress.scf_iterations,
+        "scf_ladder": best.progress.rungs_tried,
+        "wall_time_s": round(sum(s.progress.wall_time_s for s in states), 1),
+        "wall_time_this_run_s": round(time.perf_counter() - t_start, 1),
+        "peak_memory_mb": round(peak_memory_mb(), 1),
+        "mpi_ranks": world().size,
+        "magmom": best.magmom,
+        "spin_policy": spin_policy,
+        "spin_state": best.spin,
+        "spin_energies": {s.spin: s.energy for s in states},
+        "fingerprint": best.settings.fingerprint(),
+        "dft": best.settings.energy_settings(),
+        "optimizer": relax.optimizer,
+        "versions": versions(),
+    }
+    if world().rank == 0:
+        from .fileio import write_json, write_xyz
+
+        relaxed = best.atoms
+        relaxed.info = {**start.info, "converged": best.converged,
+                        "fingerprint": result["fingerprint"], "spin_state": best.spin}
+        write_xyz(outdir / "relaxed.xyz", relaxed)
+        write_json(outdir / "result.json", result)
+    world().barrier()
+    say(f"{result['structure_id']}: E = {best.energy:.6f} eV, converged {best.converged}, "
+        f"{result['steps']} steps, {result['force_calls']} force calls, spin {best.spin}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="clusterdefects.relax", description=__doc__)
+    p.add_argument("start", type=Path)
+    p.add_argument("outdir", type=Path)
+    p.add_argument("--settings", required=True,
+                   help="JSON: {dft: {...}, relax: {...}, spin: policy, meta: {...}}")
+    args = p.parse_args(argv)
+    cfg = json.loads(args.settings)
+    try:
+        relax_structure(args.start, args.outdir, DFTSettings.from_config(cfg.get("dft", {})),
+                        RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), cfg.get("meta"))
+    except (InputError, SCFFailure) as err:
+        print(f"clusterdefects.relax: error: {args.start}: {err}", file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
