@@ -1,7 +1,8 @@
 # clusterdefects: dopant and vacancy isomers of ligand-protected metal clusters.
 #   snakemake --cores 2                          the default study (config/config.yaml)
 #   snakemake -n                                 show the whole DAG
-#   snakemake results/screen/relax/doped-Hg-crown/start.xyz    one isomer
+#   snakemake results/screen/relax/doped-Hg-crown/result.json  one isomer (and what it needs)
+#   snakemake --config preset=smoke              the tiny test cluster, end to end in minutes
 import sys
 from pathlib import Path
 
@@ -29,6 +30,7 @@ except InputError as err:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/structures.smk"
+include: "workflow/rules/dft.smk"
 
 
 rule all:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import json
+
 import pandas as pd
 import pytest
 from ase.io import read
@@ -13,7 +15,6 @@ from ase.io import read
 from conftest import ROOT
 
 BIN = Path(sys.executable).parent
-ISOMER = "results/screen/relax/doped-Hg-crown/start.xyz"
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -33,19 +34,23 @@ def workdir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ran(workdir) -> Path:
-    result = snakemake(workdir)
+def smoke(workdir) -> Path:
+    """The smoke preset end to end: real GPAW relaxations of every structure of the tiny cluster."""
+    result = snakemake(workdir, "--config", "preset=smoke")
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir
+
+
+def job_counts(output: str) -> dict[str, str]:
+    rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "total"}
+    return dict(line.split()[:2] for line in output.splitlines() if line.split()[:1] and line.split()[0] in rules)
 
 
 def test_dry_run_shows_the_whole_dag(workdir):
     result = snakemake(workdir, "-n", "--quiet", "rules")
     assert result.returncode == 0, result.stderr
-    counts = dict(line.split()[:2] for line in result.stdout.splitlines() if line.split()[:1]
-                  and line.split()[0] in {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "total"})
-    assert counts == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4", "atom_start": "1",
-                      "total": "12"}
+    assert job_counts(result.stdout) == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4",
+                                         "atom_start": "1", "relax": "10", "collect": "1", "total": "23"}
 
 
 def test_lint_is_clean(workdir):
@@ -53,26 +58,45 @@ def test_lint_is_clean(workdir):
     assert result.returncode == 0 and "Congratulations" in result.stdout + result.stderr, result.stdout
 
 
-def test_full_run_makes_every_isomer(ran):
-    sites = pd.read_csv(ran / "results/screen/sites.csv")
+def test_screen_parent_and_sites(workdir):
+    result = snakemake(workdir, "results/screen/sites.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    sites = pd.read_csv(workdir / "results/screen/sites.csv")
     assert dict(zip(sites["class"], sites["multiplicity"])) == {"centre": 1, "icosahedral": 12, "tetrahedral": 4, "crown": 12}
     assert list(sites["paper_label"]) == ["Iso1", "Iso2", "Iso3", "Iso4"]
-    parent = read(ran / "results/screen/relax/parent/start.xyz")
+    parent = read(workdir / "results/screen/relax/parent/start.xyz")
     assert parent.get_chemical_formula("metal") == "Ag29C72H48S24" and len(parent) == 173
-    for site in sites["class"]:
-        doped = read(ran / f"results/screen/relax/doped-Hg-{site}/start.xyz")
-        vacancy = read(ran / f"results/screen/relax/vacancy-Hg-{site}/start.xyz")
-        assert doped.get_chemical_formula("metal") == "Ag28HgC72H48S24"
-        assert vacancy.get_chemical_formula("metal") == "Ag28C72H48S24"
-    assert read(ran / "results/screen/relax/atom-Hg/start.xyz").get_chemical_formula() == "Hg"
+    report = json.loads((workdir / "results/screen/parent.json").read_text())
+    assert report["point_group"] == "T" and report["superatom_electrons"] == 8
 
 
-def test_one_isomer_reruns_alone(ran):
-    stamps = {p: p.stat().st_mtime_ns for p in (ran / "results/screen/relax").glob("*/start.xyz")}
-    result = snakemake(ran, ISOMER, "--forcerun", "doped_start")
+def test_smoke_relaxes_every_structure(smoke):
+    ids = ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg"]
+    results = {sid: json.loads((smoke / f"results/smoke/relax/{sid}/result.json").read_text()) for sid in ids}
+    assert len({r["fingerprint"] for r in results.values()}) == 1
+    assert all(r["converged"] and r["mpi_ranks"] == 2 for r in results.values())
+    assert results["vacancy-Hg-centre"]["spin_policy"] == "lowest"
+    assert set(results["vacancy-Hg-centre"]["spin_energies"]) == {"paired", "polarized"}
+    parent = read(smoke / "results/smoke/relax/parent/relaxed.xyz")
+    doped = read(smoke / "results/smoke/relax/doped-Hg-kernel/start.xyz")
+    assert abs(doped.positions - parent.positions).max() < 1e-6  # made from the relaxed parent
+    vacancy = read(smoke / "results/smoke/relax/vacancy-Hg-kernel/start.xyz")
+    assert vacancy.get_chemical_formula("metal") == "Ag4H4S4"
+    table = pd.read_csv(smoke / "results/smoke/energies.csv")
+    assert list(table["structure_id"]) == ids
+    for sid, r in results.items():
+        assert table.set_index("structure_id").loc[sid, "energy_eV"] == pytest.approx(r["energy"])
+    assert "step" in (smoke / "results/smoke/logs/relax-parent.log").read_text()
+    assert list((smoke / "results/smoke/relax/parent/logs").glob("gpaw-paired-*.txt"))
+
+
+def test_one_isomer_reruns_alone(smoke):
+    target = "results/smoke/relax/doped-Hg-centre/result.json"
+    stamps = {p: p.stat().st_mtime_ns for p in (smoke / "results/smoke/relax").glob("*/*.json")}
+    result = snakemake(smoke, target, "--force")
     assert result.returncode == 0, result.stderr
     changed = sorted(p.parent.name for p, t in stamps.items() if p.stat().st_mtime_ns != t)
-    assert changed == ["doped-Hg-crown"]
+    assert changed == ["doped-Hg-centre"]
 
 
 def test_unknown_preset_is_refused_clearly(workdir):

@@ -20,8 +20,14 @@ def _mapping(text: str) -> dict[str, str]:
 
 
 def cmd_build_model(args: argparse.Namespace) -> None:
-    from .build import build_ag29_bdt12_tpp4
+    from .build import build_ag5_sh4, build_ag29_bdt12_tpp4
 
+    if args.model == "Ag5_SH4":
+        atoms = build_ag5_sh4()
+        write_xyz(args.output or "structures/Ag5_SH4.xyz", atoms)
+        print(f"wrote {args.output or 'structures/Ag5_SH4.xyz'}: {atoms.get_chemical_formula('metal')}")
+        return
+    args.output = args.output or "structures/Ag29_BDT12_TPP4.xyz"
     model = build_ag29_bdt12_tpp4(seed=args.seed, n_starts=args.starts)
     write_xyz(args.output, model.atoms)
     print(f"wrote {args.output}: {model.atoms.get_chemical_formula('metal')} ({len(model.atoms)} atoms), fit cost {model.cost:.2e}")
@@ -73,9 +79,17 @@ def cmd_bonds(args: argparse.Namespace) -> None:
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
+def _require_relaxed(result_path: str | None, allow_unconverged: bool) -> None:
+    from .results import load_result, require_converged
+
+    if result_path:
+        require_converged(load_result(result_path), allow_unconverged)
+
+
 def cmd_dope(args: argparse.Namespace) -> None:
     from .pipeline import make_doped
 
+    _require_relaxed(args.parent_result, args.allow_unconverged)
     doped = make_doped(args.parent, args.sites, args.site, args.dopant, args.charge, args.allow_odd_electrons)
     write_xyz(args.output, doped)
     print(f"{doped.info['structure_id']}: {doped.get_chemical_formula('metal')} charge {args.charge:+d}, "
@@ -85,9 +99,19 @@ def cmd_dope(args: argparse.Namespace) -> None:
 def cmd_vacancy(args: argparse.Namespace) -> None:
     from .pipeline import make_vacancy
 
+    _require_relaxed(args.doped_result, args.allow_unconverged)
     vacancy = make_vacancy(args.doped, args.dopant, args.charge, args.allow_odd_electrons)
     write_xyz(args.output, vacancy)
     print(f"{vacancy.info['structure_id']}: {vacancy.get_chemical_formula('metal')} charge {args.charge:+d}")
+
+
+def cmd_collect(args: argparse.Namespace) -> None:
+    from .results import load_result, summary_frame
+
+    frame = summary_frame([load_result(p) for p in args.results], args.allow_unconverged)
+    print(frame.drop(columns=["fingerprint"]).to_string(index=False))
+    print(f"settings fingerprint {frame['fingerprint'].iloc[0]} ({len(frame)} structures)")
+    write_text(args.output, frame.to_csv(index=False))
 
 
 def cmd_atom(args: argparse.Namespace) -> None:
@@ -102,8 +126,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("build-model", help="build the idealised T-symmetric Ag29(BDT)12(TPP)4 model")
-    s.add_argument("-o", "--output", default="structures/Ag29_BDT12_TPP4.xyz")
+    s = sub.add_parser("build-model", help="build a model cluster (default: the T-symmetric Ag29(BDT)12(TPP)4)")
+    s.add_argument("model", nargs="?", choices=["Ag29_BDT12_TPP4", "Ag5_SH4"], default="Ag29_BDT12_TPP4")
+    s.add_argument("-o", "--output", help="default: structures/<model>.xyz")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--starts", type=int, default=12, help="random starts of the fit")
     s.set_defaults(func=cmd_build_model)
@@ -138,6 +163,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--dopant", required=True)
     s.add_argument("--charge", type=int, required=True)
     s.add_argument("--allow-odd-electrons", action="store_true")
+    s.add_argument("--parent-result", help="result.json of the relaxed parent (must be converged)")
+    s.add_argument("--allow-unconverged", action="store_true")
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=cmd_dope)
 
@@ -146,8 +173,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--dopant", required=True)
     s.add_argument("--charge", type=int, required=True)
     s.add_argument("--allow-odd-electrons", action="store_true")
+    s.add_argument("--doped-result", help="result.json of the relaxed doped isomer (must be converged)")
+    s.add_argument("--allow-unconverged", action="store_true")
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=cmd_vacancy)
+
+    s = sub.add_parser("collect", help="energies of all relaxations of one preset (same settings only)")
+    s.add_argument("results", nargs="+", help="result.json files")
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--allow-unconverged", action="store_true")
+    s.set_defaults(func=cmd_collect)
 
     s = sub.add_parser("atom", help="an isolated atom")
     s.add_argument("symbol")

@@ -10,8 +10,10 @@ written with ``converged: false``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -122,10 +124,33 @@ def resume_positions(atoms: Atoms, traj_path: Path) -> int:
         return 0
 
 
+def checkpoint_identity(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int) -> dict:
+    """What a checkpoint must match to be resumed: start geometry, settings, optimizer, spin, charge."""
+    digest = hashlib.sha256(np.round(start.positions, 5).tobytes() + str(start.symbols).encode()).hexdigest()[:16]
+    return {"start": digest, "fingerprint": dft.fingerprint(), "optimizer": relax.optimizer, "spin": spin,
+            "charge": charge}
+
+
+def prepare_checkpoint(workdir: Path, identity: dict) -> None:
+    """Keep a matching checkpoint; move a stale one (other start or settings) aside and start afresh."""
+    id_path = workdir / "identity.json"
+    if id_path.is_file() and json.loads(id_path.read_text()) != identity:
+        say(f"checkpoint in {workdir} is for another start or other settings: starting afresh")
+        if world().rank == 0:
+            stale = workdir.with_name(workdir.name + ".stale")
+            shutil.rmtree(stale, ignore_errors=True)
+            workdir.rename(stale)
+        world().barrier()
+    if world().rank == 0:
+        workdir.mkdir(parents=True, exist_ok=True)
+    world().barrier()
+    save_json(id_path, identity)
+
+
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
                 workdir: Path, logdir: Path) -> StateResult:
     """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``."""
-    workdir.mkdir(parents=True, exist_ok=True)
+    prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax, spin, charge))
     logdir.mkdir(parents=True, exist_ok=True)
     traj_path, opt_path, progress_path = workdir / "relax.traj", workdir / "optimizer.json", workdir / "progress.json"
     atoms = boxed(start, dft.vacuum)
@@ -273,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         relax_structure(args.start, args.outdir, DFTSettings.from_config(cfg.get("dft", {})),
                         RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), cfg.get("meta"))
     except (InputError, SCFFailure) as err:
-        print(f"clusterdefects.relax: error: {args.start}: {err}", file=sys.stderr, flush=True)
+        if world().rank == 0:
+            print(f"clusterdefects.relax: error: {args.start}: {err}", file=sys.stderr, flush=True)
         return 2
     return 0
 

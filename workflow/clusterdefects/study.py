@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,25 @@ from .isomers import structure_id
 CONFIG_FILE = "config/config.yaml"
 
 
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it, dictionaries merged key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def kind_of(sid: str) -> str:
+    """parent, doped, vacancy or atom, from a structure id."""
+    kind = sid.split("-", 1)[0]
+    if kind not in ("parent", "doped", "vacancy", "atom"):
+        raise InputError(None, f"unknown structure id {sid!r}", "use parent, doped-<X>-<site>, vacancy-<X>-<site>, atom-<X>")
+    return kind
+
+
 @dataclass(frozen=True)
 class Study:
     """One preset of one system: names its structures and the files that make them."""
@@ -19,6 +39,7 @@ class Study:
     preset: str
     system_name: str
     system: dict[str, Any]
+    settings: dict[str, Any]
 
     @property
     def results(self) -> str:
@@ -37,12 +58,25 @@ class Study:
         """Every structure of the study: parent, doped and vacancy isomers, free dopant atoms."""
         return ["parent", *self.doped_ids(), *self.vacancy_ids(), *self.atom_ids()]
 
-    def start_files(self) -> list[str]:
-        return [f"{self.results}/relax/{sid}/start.xyz" for sid in self.structure_ids()]
+    def result_files(self) -> list[str]:
+        return [f"{self.results}/relax/{sid}/result.json" for sid in self.structure_ids()]
 
     def targets(self) -> list[str]:
         """What `snakemake` (rule all) makes for this study."""
-        return [f"{self.results}/sites.csv", *self.start_files()]
+        return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files()]
+
+    def resources(self) -> dict[str, Any]:
+        return self.settings["resources"]
+
+    def relax_args(self, sid: str) -> str:
+        """The --settings JSON of `clusterdefects.relax` for one structure, shell-quoted."""
+        cfg = {"dft": self.settings["dft"], "relax": self.settings["relax"],
+               "spin": self.settings["spin"][kind_of(sid)],
+               "meta": {"preset": self.preset, "system": self.system_name, "kind": kind_of(sid)}}
+        return shlex.quote(json.dumps(cfg, separators=(",", ":")))
+
+    def unconverged_flag(self) -> str:
+        return "--allow-unconverged" if self.settings.get("allow_unconverged") else ""
 
     def parent_args(self) -> str:
         """Command-line flags of `clusterdefects parent` for this system."""
@@ -78,4 +112,6 @@ def load_study(config: dict[str, Any], preset: str | None = None) -> Study:
     if name not in systems:
         raise InputError(CONFIG_FILE, f"preset {preset!r} names unknown system {name!r}",
                          f"use one of: {', '.join(systems)}")
-    return Study(preset=preset, system_name=name, system=systems[name])
+    settings = deep_merge(config.get("defaults", {}), {k: v for k, v in presets[preset].items()
+                                                       if k not in ("system", "description")})
+    return Study(preset=preset, system_name=name, system=systems[name], settings=settings)

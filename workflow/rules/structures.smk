@@ -1,5 +1,5 @@
-# Parent structure -> symmetry-distinct sites -> doped isomers -> vacancy isomers.
-# Each rule calls one `clusterdefects` command; the logic lives in the package.
+# Parent structure -> symmetry-distinct sites -> doped isomers (from the relaxed parent)
+# -> vacancy isomers (from the relaxed doped isomers). Each rule calls one `clusterdefects` command.
 
 
 localrules:
@@ -43,7 +43,8 @@ rule sites:
 
 rule doped_start:
     input:
-        parent="results/{preset}/relax/parent/start.xyz",
+        parent="results/{preset}/relax/parent/relaxed.xyz",
+        result="results/{preset}/relax/parent/result.json",
         sites="results/{preset}/sites.csv",
     output:
         "results/{preset}/relax/doped-{dopant}-{site}/start.xyz",
@@ -51,29 +52,31 @@ rule doped_start:
         "results/{preset}/logs/doped-{dopant}-{site}.start.log",
     params:
         charge=lambda w: study(w).system["charges"]["doped"],
-        odd=lambda w: study(w).odd_flag(),
+        flags=lambda w: f"{study(w).odd_flag()} {study(w).unconverged_flag()}",
     conda:
         "../../envs/gpaw.yaml"
     shell:
-        "clusterdefects dope {input.parent} --sites {input.sites} --site {wildcards.site} "
-        "--dopant {wildcards.dopant} --charge={params.charge} {params.odd} -o {output} > {log} 2>&1"
+        "clusterdefects dope {input.parent} --parent-result {input.result} --sites {input.sites} "
+        "--site {wildcards.site} --dopant {wildcards.dopant} --charge={params.charge} {params.flags} "
+        "-o {output} > {log} 2>&1"
 
 
 rule vacancy_start:
     input:
-        "results/{preset}/relax/doped-{dopant}-{site}/start.xyz",
+        doped="results/{preset}/relax/doped-{dopant}-{site}/relaxed.xyz",
+        result="results/{preset}/relax/doped-{dopant}-{site}/result.json",
     output:
         "results/{preset}/relax/vacancy-{dopant}-{site}/start.xyz",
     log:
         "results/{preset}/logs/vacancy-{dopant}-{site}.start.log",
     params:
         charge=lambda w: study(w).system["charges"]["vacancy"],
-        odd=lambda w: study(w).odd_flag(),
+        flags=lambda w: f"{study(w).odd_flag()} {study(w).unconverged_flag()}",
     conda:
         "../../envs/gpaw.yaml"
     shell:
-        "clusterdefects vacancy {input} --dopant {wildcards.dopant} --charge={params.charge} {params.odd} "
-        "-o {output} > {log} 2>&1"
+        "clusterdefects vacancy {input.doped} --doped-result {input.result} --dopant {wildcards.dopant} "
+        "--charge={params.charge} {params.flags} -o {output} > {log} 2>&1"
 
 
 rule atom_start:

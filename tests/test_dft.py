@@ -1,0 +1,94 @@
+"""Settings fingerprints, the SCF ladder and the rules for combining results (no DFT run here)."""
+
+import json
+
+import pytest
+
+from clusterdefects.dft import SCF_LADDER, DFTSettings, apply_rung
+from clusterdefects.errors import InputError
+from clusterdefects.results import check_combinable, load_result, summary_frame
+from clusterdefects.study import deep_merge, kind_of, load_study
+
+import yaml
+
+from conftest import ROOT
+
+
+def test_fingerprint_tracks_energy_settings_only():
+    base = DFTSettings()
+    assert base.fingerprint() == DFTSettings().fingerprint()
+    assert DFTSettings(h=0.2).fingerprint() != base.fingerprint()
+    assert DFTSettings(basis="dzp").fingerprint() != base.fingerprint()
+    assert DFTSettings(setups={"Ag": "11"}).fingerprint() != base.fingerprint()
+    assert DFTSettings(maxiter=50, mixer={"beta": 0.01}).fingerprint() == base.fingerprint()
+
+
+def test_ladder_softens_then_smears():
+    base = DFTSettings(maxiter=100)
+    rungs = [apply_rung(base, r) for r in SCF_LADDER]
+    assert rungs[0] == base
+    assert rungs[1].mixer["beta"] < base.mixer["beta"] and rungs[1].maxiter == 200
+    assert rungs[1].fingerprint() == base.fingerprint()
+    assert rungs[2].occupations["width"] > base.occupations["width"]
+    assert rungs[2].fingerprint() != base.fingerprint()  # smeared energies are never mixed in
+
+
+def test_unknown_setting_is_refused():
+    with pytest.raises(InputError, match="unknown DFT setting"):
+        DFTSettings.from_config({"grid": 0.2})
+
+
+def write_result(path, **over):
+    data = {"structure_id": "parent", "formula": "Ag5H4S4", "charge": -1, "energy": -29.7, "converged": True,
+            "fmax": 0.05, "steps": 3, "force_calls": 4, "spin_state": "paired", "magmom": 0.0,
+            "wall_time_s": 1.0, "peak_memory_mb": 100.0, "fingerprint": "aaaa"}
+    data.update(over)
+    path.write_text(json.dumps(data))
+    return load_result(path)
+
+
+def test_results_with_different_fingerprints_cannot_be_combined(tmp_path):
+    a = write_result(tmp_path / "a.json")
+    b = write_result(tmp_path / "b.json", structure_id="doped-Hg-centre", fingerprint="bbbb")
+    with pytest.raises(InputError, match="fingerprint bbbb differs from aaaa"):
+        check_combinable([a, b])
+    with pytest.raises(InputError, match="fingerprint"):
+        summary_frame([a, b], allow_unconverged=True)
+
+
+def test_unconverged_result_is_refused_unless_allowed(tmp_path):
+    a = write_result(tmp_path / "a.json")
+    b = write_result(tmp_path / "b.json", converged=False, fmax=0.4)
+    with pytest.raises(InputError, match="not converged.*allow_unconverged"):
+        check_combinable([a, b])
+    assert check_combinable([a, b], allow_unconverged=True) == "aaaa"
+
+
+def test_missing_and_broken_results_name_the_file(tmp_path):
+    with pytest.raises(InputError, match="result not found"):
+        load_result(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(InputError, match="bad.json: broken result"):
+        load_result(tmp_path / "bad.json")
+
+
+def test_presets_resolve_and_name_every_setting():
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    for preset in ("smoke", "screen", "production"):
+        study = load_study(config, preset)
+        s = study.settings
+        assert set(s["dft"]) >= {"mode", "basis", "xc", "h", "vacuum", "convergence"}
+        assert set(s["relax"]) == {"optimizer", "fmax", "steps"}
+        assert set(s["resources"]) == {"tasks", "mem_mb", "runtime", "mpi"}
+        assert set(s["spin"]) == {"parent", "doped", "vacancy", "atom"}
+    assert load_study(config, "production").settings["dft"]["h"] == 0.2
+    smoke = load_study(config, "smoke")
+    assert smoke.structure_ids() == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre",
+                                     "vacancy-Hg-kernel", "atom-Hg"]
+    assert json.loads(yaml.safe_load("x: " + smoke.relax_args("vacancy-Hg-centre"))["x"].strip("'"))["spin"] == "lowest"
+
+
+def test_deep_merge_and_kinds():
+    assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}) == {"a": {"b": 1, "c": 3}}
+    assert [kind_of(s) for s in ("parent", "doped-Hg-crown", "vacancy-Hg-crown", "atom-Hg")] == \
+        ["parent", "doped", "vacancy", "atom"]

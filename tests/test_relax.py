@@ -1,0 +1,99 @@
+"""Real GPAW relaxations of the tiny Ag5(SH)4 cluster under MPI: kill and resume, SCF rescue ladder."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from ase.io import read
+
+from clusterdefects.build import build_ag5_sh4
+from clusterdefects.dft import DFTSettings
+from clusterdefects.fileio import write_xyz
+from clusterdefects.relax import RelaxSettings, checkpoint_identity, prepare_checkpoint
+
+BIN = Path(sys.executable).parent
+MPI_ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", PYTHONUNBUFFERED="1")
+TIGHT = {"dft": {"h": 0.3, "vacuum": 3.5, "convergence": {"energy": 1e-6, "density": 1e-6}},
+         "relax": {"fmax": 0.25, "steps": 30}, "spin": "paired"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def start(tmp_path) -> Path:
+    atoms = build_ag5_sh4()
+    atoms.info = {"charge": -1, "structure_id": "parent"}
+    return write_xyz(tmp_path / "start.xyz", atoms)
+
+
+def relax_cmd(start: Path, outdir: Path, settings: dict) -> list[str]:
+    return ["mpiexec", "-n", "2", str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax", str(start),
+            str(outdir), "--settings", json.dumps(settings)]
+
+
+def run(start, outdir, settings) -> subprocess.CompletedProcess:
+    return subprocess.run(relax_cmd(start, outdir, settings), env=MPI_ENV, capture_output=True, text=True,
+                          timeout=900)
+
+
+def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
+    whole = run(start, tmp_path / "whole", TIGHT)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    reference = json.loads((tmp_path / "whole" / "result.json").read_text())
+    assert reference["converged"] and reference["steps"] >= 4
+
+    outdir = tmp_path / "killed"
+    progress = outdir / "checkpoint" / "paired" / "progress.json"
+    proc = subprocess.Popen(relax_cmd(start, outdir, TIGHT), env=MPI_ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if progress.is_file() and json.loads(progress.read_text())["steps"] >= 2:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    steps_at_kill = json.loads(progress.read_text())["steps"]
+    assert 2 <= steps_at_kill < reference["steps"]
+    assert not (outdir / "result.json").exists()
+
+    resumed = run(start, outdir, TIGHT)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming paired from step" in resumed.stdout
+    result = json.loads((outdir / "result.json").read_text())
+    assert result["steps"] == reference["steps"]
+    assert abs(result["energy"] - reference["energy"]) < 1e-4
+    relaxed = read(outdir / "relaxed.xyz")
+    assert abs(relaxed.get_potential_energy() - result["energy"]) < 1e-9
+    assert result["fingerprint"] == reference["fingerprint"] and result["mpi_ranks"] == 2
+
+
+def test_scf_failure_climbs_the_ladder_then_stops_clearly(start, tmp_path):
+    settings = {**TIGHT, "dft": {**TIGHT["dft"], "maxiter": 2}}
+    result = run(start, tmp_path / "fail", settings)
+    assert result.returncode != 0
+    ladder = [line for line in result.stdout.splitlines() if "SCF not converged with" in line]
+    assert [line.split("'")[1] for line in ladder] == [
+        "as configured", "softer mixer, twice the iterations", "softer mixer and 0.1 eV Fermi smearing"]
+    errors = [line for line in result.stderr.splitlines() if "clusterdefects.relax: error" in line]
+    assert len(errors) == 1 and "SCF did not converge on any rung" in errors[0] and "Fix:" in errors[0]
+    assert str(start) in errors[0]
+    assert not (tmp_path / "fail" / "result.json").exists()
+
+
+def test_stale_checkpoint_is_moved_aside(tmp_path):
+    atoms = build_ag5_sh4()
+    workdir = tmp_path / "checkpoint" / "paired"
+    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(), RelaxSettings(), "paired", -1))
+    (workdir / "relax.traj").write_text("old")
+    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(), RelaxSettings(), "paired", -1))
+    assert (workdir / "relax.traj").exists()  # same identity: kept
+    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(h=0.2), RelaxSettings(), "paired", -1))
+    assert not (workdir / "relax.traj").exists()
+    assert (tmp_path / "checkpoint" / "paired.stale" / "relax.traj").exists()

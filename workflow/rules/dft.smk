@@ -1,0 +1,46 @@
+# One GPAW relaxation per structure (MPI through the `mpi` resource: mpiexec here, srun on SLURM),
+# and the energies of a preset collected once every relaxation is done.
+
+
+localrules:
+    collect,
+
+
+rule relax:
+    input:
+        "results/{preset}/relax/{sid}/start.xyz",
+    output:
+        result="results/{preset}/relax/{sid}/result.json",
+        xyz="results/{preset}/relax/{sid}/relaxed.xyz",
+    log:
+        "results/{preset}/logs/relax-{sid}.log",
+    params:
+        settings=lambda w: study(w).relax_args(w.sid),
+        outdir=lambda w, output: str(Path(output.result).parent),
+    threads: lambda w: study(w).resources()["tasks"]
+    resources:
+        tasks=lambda w: study(w).resources()["tasks"],
+        mem_mb=lambda w: study(w).resources()["mem_mb"],
+        runtime=lambda w: study(w).resources()["runtime"],
+        mpi=lambda w: study(w).resources()["mpi"],
+    conda:
+        "../../envs/gpaw.yaml"
+    shell:
+        "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
+        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.relax {input} {params.outdir} "
+        "--settings {params.settings} > {log} 2>&1"
+
+
+rule collect:
+    input:
+        lambda w: study(w).result_files(),
+    output:
+        "results/{preset}/energies.csv",
+    log:
+        "results/{preset}/logs/collect.log",
+    params:
+        flags=lambda w: study(w).unconverged_flag(),
+    conda:
+        "../../envs/gpaw.yaml"
+    shell:
+        "clusterdefects collect {input} -o {output} {params.flags} > {log} 2>&1"
