@@ -14,6 +14,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 validate(config, "config/schema.yaml")
 
 # The package beside this Snakefile (rules run its `clusterdefects` command from the active
@@ -31,6 +34,7 @@ except InputError as err:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/structures.smk"
 include: "workflow/rules/dft.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:

@@ -42,7 +42,8 @@ def smoke(workdir) -> Path:
 
 
 def job_counts(output: str) -> dict[str, str]:
-    rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "total"}
+    rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "analyse",
+             "figures", "total"}
     return dict(line.split()[:2] for line in output.splitlines() if line.split()[:1] and line.split()[0] in rules)
 
 
@@ -50,7 +51,8 @@ def test_dry_run_shows_the_whole_dag(workdir):
     result = snakemake(workdir, "-n", "--quiet", "rules")
     assert result.returncode == 0, result.stderr
     assert job_counts(result.stdout) == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4",
-                                         "atom_start": "1", "relax": "10", "collect": "1", "total": "23"}
+                                         "atom_start": "1", "relax": "10", "collect": "1", "analyse": "1",
+                                         "figures": "1", "total": "25"}
 
 
 def test_lint_is_clean(workdir):
@@ -88,6 +90,52 @@ def test_smoke_relaxes_every_structure(smoke):
         assert table.set_index("structure_id").loc[sid, "energy_eV"] == pytest.approx(r["energy"])
     assert "step" in (smoke / "results/smoke/logs/relax-parent.log").read_text()
     assert list((smoke / "results/smoke/relax/parent/logs").glob("gpaw-paired-*.txt"))
+
+
+def test_smoke_tables_agree_with_raw_results(smoke):
+    """Every table, checked against an independent recomputation from the result.json energies."""
+    raw = {p.parent.name: json.loads(p.read_text())["energy"] for p in (smoke / "results/smoke/relax").glob("*/result.json")}
+    tables = smoke / "results/smoke/tables"
+    energies = pd.read_csv(tables / "relative_energies.csv")
+    for comp, ids in (("Ag4Hg", ["doped-Hg-centre", "doped-Hg-kernel"]), ("Ag4", ["vacancy-Hg-centre", "vacancy-Hg-kernel"])):
+        lowest = min(raw[i] for i in ids)
+        for i in ids:
+            row = energies[energies["structure_id"] == i].iloc[0]
+            assert row["composition"] == comp
+            assert row["relative_energy_eV"] == pytest.approx(raw[i] - lowest, abs=1e-9)
+    frag = pd.read_csv(tables / "fragmentation_energies.csv")
+    assert len(frag) == 4
+    for row in frag.itertuples():
+        assert row.fragmentation_energy_eV == pytest.approx(raw[row.product_id] + raw["atom-Hg"] - raw[row.parent_id])
+    bonds = pd.read_csv(tables / "bond_lengths.csv")
+    assert {"Hg-S", "Hg-Ag", "Ag-S next to vacancy"} <= set(bonds["bond_kind"])
+    assert set(pd.read_csv(tables / "geometry.csv")["structure_id"]) == set(raw)
+    assert (tables / "comparison.csv").is_file() and (tables / "relative_energies.md").is_file()
+    from ase.db import connect
+
+    with connect(smoke / "results/smoke/structures.db") as db:
+        rows = list(db.select())
+        assert {r.structure_id for r in rows} == set(raw)
+        assert all(r.fingerprint == rows[0].fingerprint for r in rows)
+    for name in ("energy_levels", "fragmentation", "doped-Hg-kernel", "vacancy-Hg-kernel"):
+        png = smoke / f"results/smoke/figures/{name}.png"
+        assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_show_prints_the_tables(smoke):
+    out = subprocess.run([str(BIN / "clusterdefects"), "show", "energies", "--preset", "smoke"], cwd=smoke,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and "doped-Hg-kernel" in out.stdout and "relative_energy_eV" in out.stdout
+    missing = subprocess.run([str(BIN / "clusterdefects"), "show", "bonds", "--preset", "production"], cwd=smoke,
+                             capture_output=True, text=True)
+    assert missing.returncode != 0 and "snakemake results/production/tables/bond_lengths.csv" in missing.stderr
+
+
+def test_report_is_self_contained(smoke):
+    result = snakemake(smoke, "--config", "preset=smoke", "--report", "report.html")
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (smoke / "report.html").read_text(errors="replace")
+    assert len(html) > 10_000 and "energy_levels.png" in html
 
 
 def test_one_isomer_reruns_alone(smoke):

@@ -114,6 +114,60 @@ def cmd_collect(args: argparse.Namespace) -> None:
     write_text(args.output, frame.to_csv(index=False))
 
 
+def cmd_analyse(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from .study import load_study
+    from .tables import build_tables, write_database, write_tables
+
+    config = yaml.safe_load(Path(args.config).read_text())
+    study = load_study(config, args.preset)
+    root = Path(args.results) / study.preset
+    tables = build_tables(root / "relax", root / "sites.csv", study.structure_ids(), study.system, study.preset,
+                          bool(study.settings.get("allow_unconverged")))
+    for path in write_tables(tables, root / "tables"):
+        print(f"wrote {path}")
+    roles = dict(zip(tables["energies"]["structure_id"].str.split("-", n=2).str[2], tables["energies"]["role"])) \
+        if not tables["energies"].empty else {}
+    print(f"wrote {write_database(root / 'relax', study.structure_ids(), root / 'structures.db', study.preset, roles)}")
+
+
+def cmd_figures(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    import pandas as pd
+    from ase.io import read
+
+    from . import figures
+
+    root = Path(args.results) / args.preset
+    tables, out = root / "tables", root / "figures"
+    energies = pd.read_csv(tables / "relative_energies.csv", keep_default_na=False)
+    figures.energy_diagram(energies, out / "energy_levels.png", f"relative energies ({args.preset} preset)")
+    frag = pd.read_csv(tables / "fragmentation_energies.csv")
+    figures.fragmentation_heatmap(frag, out / "fragmentation.png", f"fragmentation energies ({args.preset} preset)")
+    for sid in args.structures:
+        atoms = read(root / "relax" / sid / "relaxed.xyz")
+        highlight = int(atoms.info["site_index"]) if sid.startswith("doped-") else None
+        vacancy = None
+        if sid.startswith("vacancy-"):
+            start = read(root / "relax" / sid / "start.xyz")  # the relaxation re-centres the box
+            shift = atoms.positions.mean(axis=0) - start.positions.mean(axis=0)
+            vacancy = [float(x) for x in str(atoms.info["vacancy_position"]).split()] + shift
+        figures.isomer_picture(atoms, out / f"{sid}.png", f"{sid} ({args.preset})", highlight, vacancy)
+    print(f"figures in {out}")
+
+
+def cmd_show(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .tables import show
+
+    print(show(args.table, args.preset, args.format, Path(args.results)))
+
+
 def cmd_atom(args: argparse.Namespace) -> None:
     from .isomers import isolated_atom
 
@@ -183,6 +237,25 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--allow-unconverged", action="store_true")
     s.set_defaults(func=cmd_collect)
+
+    s = sub.add_parser("analyse", help="results tables and ASE database of one preset")
+    s.add_argument("--preset", default="screen")
+    s.add_argument("--config", default="config/config.yaml")
+    s.add_argument("--results", default="results")
+    s.set_defaults(func=cmd_analyse)
+
+    s = sub.add_parser("figures", help="energy diagram, fragmentation heat map, isomer pictures")
+    s.add_argument("--preset", default="screen")
+    s.add_argument("--results", default="results")
+    s.add_argument("structures", nargs="*", help="structure ids to draw")
+    s.set_defaults(func=cmd_figures)
+
+    s = sub.add_parser("show", help="print a results table")
+    s.add_argument("table", choices=["energies", "fragmentation", "bonds", "geometry", "compare"])
+    s.add_argument("--preset", default="screen")
+    s.add_argument("--format", choices=["table", "csv", "md", "json"], default="table")
+    s.add_argument("--results", default="results")
+    s.set_defaults(func=cmd_show)
 
     s = sub.add_parser("atom", help="an isolated atom")
     s.add_argument("symbol")

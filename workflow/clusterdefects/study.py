@@ -63,7 +63,10 @@ class Study:
 
     def targets(self) -> list[str]:
         """What `snakemake` (rule all) makes for this study."""
-        return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files()]
+        figures = [f"{self.results}/figures/{name}.png" for name in
+                   ("energy_levels", "fragmentation", *self.doped_ids(), *self.vacancy_ids())]
+        return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(),
+                f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures]
 
     def resources(self) -> dict[str, Any]:
         return self.settings["resources"]

@@ -1,0 +1,121 @@
+"""Analysis on hand-made structures and results with answers known in advance."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from ase import Atoms
+
+from clusterdefects import analysis
+from clusterdefects.tables import show, to_markdown
+from clusterdefects.errors import InputError
+
+
+def result(sid, energy, formula, **over):
+    data = {"structure_id": sid, "energy": energy, "formula": formula, "fmax": 0.01, "converged": True,
+            "spin_state": "paired", "magmom": 0.0, "fingerprint": "f", "path": f"{sid}/result.json"}
+    data.update(over)
+    return data
+
+
+RESULTS = [
+    result("parent", -100.0, "Ag29C72H48S24"),
+    result("doped-Hg-centre", -99.0, "Ag28HgC72H48S24"),
+    result("doped-Hg-crown", -99.5, "Ag28HgC72H48S24"),
+    result("vacancy-Hg-centre", -96.0, "Ag28C72H48S24"),
+    result("vacancy-Hg-crown", -97.25, "Ag28C72H48S24", spin_state="polarized", magmom=2.0),
+    result("atom-Hg", 0.5, "Hg"),
+]
+
+
+def test_metal_composition():
+    assert analysis.metal_composition("Ag28HgC72H48S24") == "Ag28Hg"
+    assert analysis.metal_composition("Ag28C72H48S24") == "Ag28"
+
+
+def test_relative_energies_per_composition():
+    frame = analysis.relative_energies(RESULTS, {"centre": "Iso1", "crown": "Iso4"}).set_index("structure_id")
+    assert frame.loc["doped-Hg-crown", "relative_energy_eV"] == 0.0
+    assert frame.loc["doped-Hg-centre", "relative_energy_eV"] == pytest.approx(0.5)
+    assert frame.loc["vacancy-Hg-centre", "relative_energy_eV"] == pytest.approx(1.25)
+    assert frame.loc["vacancy-Hg-crown", "paper_label"] == "Iso4"
+    assert frame.loc["vacancy-Hg-crown", "composition"] == "Ag28"
+
+
+def test_fragmentation_energies_from_raw_energies():
+    frame = analysis.fragmentation_energies(RESULTS).set_index(["parent_id", "product_id"])
+    # E(vacancy) + E(Hg) - E(doped), recomputed by hand
+    assert frame.loc[("doped-Hg-crown", "vacancy-Hg-crown"), "fragmentation_energy_eV"] == pytest.approx(-97.25 + 0.5 + 99.5)
+    assert frame.loc[("doped-Hg-centre", "vacancy-Hg-centre"), "fragmentation_energy_eV"] == pytest.approx(-96.0 + 0.5 + 99.0)
+    assert len(frame) == 4
+    assert frame["product_is_most_stable"].sum() == 2
+
+
+def square_cluster():
+    """A centre atom, four Ag at 3.0 Å in a square, an S at 2.5 Å above each; index 1 is the site."""
+    ag = [[0, 0, 0], [3, 0, 0], [0, 3, 0], [-3, 0, 0], [0, -3, 0]]
+    s = [[5.5, 0, 0], [0, 5.5, 0], [-5.5, 0, 0], [0, -5.5, 0]]
+    return Atoms("Ag5S4", positions=ag + s)
+
+
+def test_doped_bonds_against_the_same_pairs_in_the_parent():
+    parent = square_cluster()
+    doped = parent.copy()
+    doped[1].symbol = "Hg"
+    doped.positions[1] = [3.1, 0, 0]  # Hg-centre 3.1 (was 3.0); Hg-S 2.4 (was 2.5)
+    rows = {r["bond_kind"]: r for r in analysis.doped_bonds("doped-Hg-x", doped, parent, 1, centre=0)}
+    assert rows["Hg-Ag(centre)"]["mean_A"] == pytest.approx(3.1)
+    assert rows["Hg-Ag(centre)"]["reference_mean_A"] == pytest.approx(3.0)
+    assert rows["Hg-Ag(centre)"]["change_percent"] == pytest.approx(100 * 0.1 / 3.0)
+    assert rows["Hg-S"]["mean_A"] == pytest.approx(2.4) and rows["Hg-S"]["reference_kind"] == "Ag-S"
+    assert rows["Hg-S"]["n"] == 1
+
+
+def test_vacancy_bonds_next_to_the_removed_site():
+    parent = square_cluster()
+    doped = parent.copy()
+    doped[1].symbol = "Hg"
+    vacancy = doped.copy()
+    del vacancy[1]
+    # the S that was bonded to the removed atom (index 5 before, 4 after) moves towards the centre Ag
+    vacancy.positions[4] = [2.6, 0, 0]
+    rows = {r["bond_kind"]: r for r in analysis.vacancy_bonds("vacancy-Hg-x", vacancy, doped, parent, 1, kernel={0})}
+    near = rows["Ag-S next to vacancy"]
+    assert near["n"] == 1 and near["mean_A"] == pytest.approx(2.6)
+    assert np.isnan(near["reference_mean_A"]) or near["reference_mean_A"] == pytest.approx(5.5)
+    core = rows["Ag(core)-S"]
+    assert core["n"] == 1 and core["mean_A"] == pytest.approx(2.6)
+
+
+def test_radius_of_gyration():
+    atoms = Atoms("Ag2", positions=[[0, 0, -1.5], [0, 0, 1.5]])
+    assert analysis.radius_of_gyration(atoms) == pytest.approx(1.5)
+
+
+def test_comparison_uses_configured_references():
+    energies = analysis.relative_energies(RESULTS, {})
+    frag = analysis.fragmentation_energies(RESULTS)
+    bonds = pd.DataFrame(columns=analysis.BOND_COLUMNS)
+    published = [
+        {"quantity": "spread", "value": "0.32", "compute": "max_relative_energy", "composition": "Ag28Hg"},
+        {"quantity": "lowest vacancy", "value": "tetrahedral", "compute": "lowest_role", "composition": "Ag28"},
+        {"quantity": "frag", "value": "0.86-1.19", "compute": "fragmentation_range"},
+        {"quantity": "HgAg", "value": "2.86-3.29", "compute": "bond_range", "bond_kind": "Hg-Ag"},
+    ]
+    table = analysis.comparison(published, energies, frag, bonds, "smoke").set_index("quantity")
+    assert table.loc["spread", "computed"] == "0.50"
+    assert table.loc["lowest vacancy", "computed"] == "crown"
+    assert table.loc["frag", "computed"] == f"{-97.25 + 0.5 + 99.0:.2f}-{-97.25 + 0.5 + 99.5:.2f}"
+    assert table.loc["HgAg", "computed"] == "n/a"
+    assert set(table["preset"]) == {"smoke"}
+
+
+def test_show_names_the_target_when_a_table_is_missing(tmp_path):
+    with pytest.raises(InputError, match="snakemake .*relative_energies.csv --config preset=smoke"):
+        show("energies", "smoke", "table", tmp_path)
+    (tmp_path / "smoke" / "tables").mkdir(parents=True)
+    pd.DataFrame({"a": [1.0], "b": ["x"]}).to_csv(tmp_path / "smoke/tables/relative_energies.csv", index=False)
+    assert "| a | b |" in show("energies", "smoke", "md", tmp_path)
+    assert json.loads(show("energies", "smoke", "json", tmp_path)) == [{"a": 1.0, "b": "x"}]
+    assert to_markdown(pd.DataFrame({"x": [1.5]})).splitlines()[2] == "| 1.5000 |"

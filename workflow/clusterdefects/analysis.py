@@ -1,0 +1,212 @@
+"""What the study reports: relative energies, fragmentation energies, bond-length changes, Rg.
+
+Everything here starts from relaxed structures and their result.json, combined only after
+``results.check_combinable`` (one fingerprint, converged unless allowed).  Bonds are found by
+geometry (the same covalent criterion as everywhere in the package), never by hand-picked indices:
+a doped isomer's Hg bonds are compared with the same atom pairs in the relaxed parent, and a
+vacancy isomer's bonds with the pairs they were in the parent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+from ase.formula import Formula
+
+from .sites import NONMETALS
+from .structio import bonded_pairs
+
+BOND_COLUMNS = ["structure_id", "bond_kind", "n", "min_A", "mean_A", "max_A", "reference_kind",
+                "reference_min_A", "reference_mean_A", "reference_max_A", "change_percent"]
+
+
+def metal_composition(formula: str) -> str:
+    """The metal part of a formula, e.g. 'Ag28HgC72H48S24' -> 'Ag28Hg'."""
+    counts = Formula(formula).count()
+    return str(Formula.from_dict({el: n for el, n in counts.items() if el not in NONMETALS}).format("metal"))
+
+
+def relative_energies(results: list[dict[str, Any]], paper_labels: dict[str, str]) -> pd.DataFrame:
+    """Per composition of the doped and vacancy isomers: energy minus the lowest of that composition."""
+    rows = []
+    for r in results:
+        kind = r["structure_id"].split("-")[0]
+        if kind not in ("doped", "vacancy"):
+            continue
+        site = r["structure_id"].split("-", 2)[2]
+        rows.append({"composition": metal_composition(r["formula"]), "kind": kind, "structure_id": r["structure_id"],
+                     "role": site, "paper_label": paper_labels.get(site, ""), "energy_eV": r["energy"],
+                     "fmax_eV_per_A": r["fmax"], "converged": r["converged"], "spin_state": r["spin_state"],
+                     "magmom": r["magmom"]})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["relative_energy_eV"] = frame["energy_eV"] - frame.groupby("composition")["energy_eV"].transform("min")
+    columns = ["composition", "structure_id", "role", "paper_label", "energy_eV", "relative_energy_eV",
+               "fmax_eV_per_A", "converged", "spin_state", "magmom", "kind"]
+    return frame[columns].sort_values(["kind", "relative_energy_eV"]).reset_index(drop=True)
+
+
+def fragmentation_energies(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """E_frag(i -> j) = E(vacancy j) + E(dopant atom) - E(doped i), for every doped i and vacancy j."""
+    by_id = {r["structure_id"]: r for r in results}
+    rows = []
+    for parent_id, parent in by_id.items():
+        if not parent_id.startswith("doped-"):
+            continue
+        dopant = parent_id.split("-")[1]
+        atom = by_id.get(f"atom-{dopant}")
+        if atom is None:
+            continue
+        for product_id, product in by_id.items():
+            if product_id.startswith(f"vacancy-{dopant}-"):
+                rows.append({"parent_id": parent_id, "product_id": product_id, "atom_id": atom["structure_id"],
+                             "fragmentation_energy_eV": product["energy"] + atom["energy"] - parent["energy"]})
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        lowest = min((r for r in results if r["structure_id"].startswith("vacancy-")), key=lambda r: r["energy"])
+        frame["product_is_most_stable"] = frame["product_id"] == lowest["structure_id"]
+    return frame
+
+
+def radius_of_gyration(atoms: Atoms) -> float:
+    """Mass-weighted radius of gyration (Å)."""
+    masses = atoms.get_masses()
+    centre = atoms.get_center_of_mass()
+    return float(np.sqrt((masses * ((atoms.positions - centre) ** 2).sum(axis=1)).sum() / masses.sum()))
+
+
+def bonds_of(atoms: Atoms, index: int) -> list[int]:
+    """Atoms bonded to ``index`` (covalent criterion of the package)."""
+    i, j, _ = bonded_pairs(atoms)
+    return sorted({int(b) for a, b in zip(i, j) if a == index})
+
+
+def _lengths(atoms: Atoms, pairs: Iterable[tuple[int, int]]) -> np.ndarray:
+    pairs = list(pairs)
+    if not pairs:
+        return np.array([])
+    a, b = np.array(pairs).T
+    return np.linalg.norm(atoms.positions[a] - atoms.positions[b], axis=1)
+
+
+def _stats(x: np.ndarray) -> tuple[float, float, float]:
+    return (float(x.min()), float(x.mean()), float(x.max())) if x.size else (np.nan, np.nan, np.nan)
+
+
+def _row(sid: str, kind: str, lengths: np.ndarray, ref_kind: str, reference: np.ndarray) -> dict[str, Any]:
+    lo, mean, hi = _stats(lengths)
+    ref_lo, ref, ref_hi = _stats(reference)
+    return {"structure_id": sid, "bond_kind": kind, "n": int(lengths.size), "min_A": lo, "mean_A": mean,
+            "max_A": hi, "reference_kind": ref_kind, "reference_min_A": ref_lo, "reference_mean_A": ref,
+            "reference_max_A": ref_hi, "change_percent": 100.0 * (mean - ref) / ref}
+
+
+def doped_bonds(sid: str, doped: Atoms, parent: Atoms, site: int, centre: int | None) -> list[dict[str, Any]]:
+    """Dopant-metal (shell), dopant-centre and dopant-S bonds vs the same pairs in the parent."""
+    dopant, host = doped[site].symbol, parent[site].symbol
+    neighbours = sorted(set(bonds_of(doped, site)) | set(bonds_of(parent, site)))
+    groups = (
+        ("", [(site, k) for k in neighbours if doped[k].symbol not in NONMETALS and k != centre]),
+        ("(centre)", [(site, k) for k in neighbours if k == centre]),
+        ("", [(site, k) for k in neighbours if doped[k].symbol == "S"]),
+    )
+    rows = []
+    for label, pairs in groups:
+        if pairs:
+            other = doped[pairs[0][1]].symbol + label
+            rows.append(_row(sid, f"{dopant}-{other}", _lengths(doped, pairs), f"{host}-{other}",
+                             _lengths(parent, pairs)))
+    return rows
+
+
+def vacancy_bonds(sid: str, vacancy: Atoms, doped: Atoms, parent: Atoms, removed: int,
+                  kernel: set[int]) -> list[dict[str, Any]]:
+    """Metal-S bonds of the atoms that were bonded to the removed site, and kernel metal-S bonds,
+    each vs the same atom pairs in the parent."""
+    def old_index(k: int) -> int:  # parent/doped index of vacancy atom k
+        return k + (k >= removed)
+
+    def new_index(k: int) -> int:
+        return k - (k > removed)
+
+    next_to = set(bonds_of(doped, removed))
+    host = parent[removed].symbol
+    near, core = set(), set()
+    i, j, _ = bonded_pairs(vacancy)
+    for a, b in zip(i.tolist(), j.tolist()):
+        if vacancy[a].symbol in NONMETALS or vacancy[b].symbol != "S":
+            continue
+        pair = (old_index(a), old_index(b))
+        if next_to & set(pair):
+            near.add(pair)
+        if pair[0] in kernel:
+            core.add(pair)
+    rows = []
+    for kind, pairs in ((f"{host}-S next to vacancy", sorted(near)), (f"{host}(core)-S", sorted(core))):
+        now = _lengths(vacancy, [(new_index(a), new_index(b)) for a, b in pairs])
+        rows.append(_row(sid, kind, now, kind, _lengths(parent, pairs)))
+    return rows
+
+
+def geometry_rows(structures: dict[str, Atoms]) -> pd.DataFrame:
+    """Radius of gyration of every structure."""
+    return pd.DataFrame([{"structure_id": sid, "formula": a.get_chemical_formula("metal"), "n_atoms": len(a),
+                          "radius_of_gyration_A": radius_of_gyration(a)} for sid, a in structures.items()])
+
+
+def comparison(published: list[dict[str, Any]], energies: pd.DataFrame, fragmentation: pd.DataFrame,
+               bonds: pd.DataFrame, preset: str) -> pd.DataFrame:
+    """Each published value next to this run's (the references come from the config, not from code)."""
+    rows = []
+    for ref in published:
+        rows.append({"quantity": ref["quantity"], "published": ref["value"],
+                     "computed": computed_value(ref, energies, fragmentation, bonds), "preset": preset,
+                     "unit": ref.get("unit", ""), "source": ref.get("source", "")})
+    return pd.DataFrame(rows, columns=["quantity", "published", "computed", "preset", "unit", "source"])
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def _some(sel: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """The selection, or ValueError when it is empty (the quantity does not apply here)."""
+    if len(sel) == 0:
+        raise ValueError("nothing selected")
+    return sel
+
+
+def computed_value(ref: dict[str, Any], energies: pd.DataFrame, fragmentation: pd.DataFrame,
+                   bonds: pd.DataFrame) -> str:
+    """This run's counterpart of one published quantity, as text ('n/a' where it does not apply)."""
+    what = ref["compute"]
+    try:
+        if what == "max_relative_energy":
+            sel = _some(energies[energies["composition"] == ref["composition"]])
+            return _fmt(sel["relative_energy_eV"].max())
+        if what == "lowest_role":
+            sel = _some(energies[energies["composition"] == ref["composition"]])
+            return str(sel.loc[sel["relative_energy_eV"].idxmin(), "role"])
+        if what == "relative_energy":
+            sel = _some(energies[(energies["composition"] == ref["composition"]) & (energies["role"] == ref["role"])])
+            return _fmt(sel["relative_energy_eV"].iloc[0])
+        if what == "fragmentation_range":
+            sel = _some(fragmentation[fragmentation["product_is_most_stable"]]["fragmentation_energy_eV"])
+            return f"{sel.min():.2f}-{sel.max():.2f}"
+        if what == "bond_range":
+            sel = _some(bonds[bonds["bond_kind"] == ref["bond_kind"]])
+            return f"{sel['min_A'].min():.2f}-{sel['max_A'].max():.2f}"
+        if what == "reference_range":
+            sel = _some(bonds[bonds["reference_kind"] == ref["bond_kind"]])
+            return f"{sel['reference_min_A'].min():.2f}-{sel['reference_max_A'].max():.2f}"
+        if what == "bond_change":
+            sel = _some(bonds[bonds["bond_kind"] == ref["bond_kind"]])
+            return f"{sel['reference_mean_A'].mean():.2f} -> {sel['mean_A'].mean():.2f} ({sel['change_percent'].mean():+.1f} %)"
+    except (KeyError, IndexError, ValueError):
+        return "n/a"
+    return "n/a"

@@ -1,0 +1,116 @@
+"""The results tables of one preset: computed from relaxed structures, written as CSV, Markdown and
+an ASE database, and read back by ``clusterdefects show``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from ase.io import read
+
+from . import analysis
+from .errors import InputError
+from .fileio import write_atomically, write_text
+from .pipeline import read_sites
+from .results import check_combinable, load_result
+
+#: Table name -> (file stem, what `show` calls it).
+TABLES = {
+    "energies": "relative_energies",
+    "fragmentation": "fragmentation_energies",
+    "bonds": "bond_lengths",
+    "geometry": "geometry",
+    "compare": "comparison",
+}
+
+
+def build_tables(relax_dir: Path, sites_csv: Path, structure_ids: list[str], system: dict[str, Any], preset: str,
+                 allow_unconverged: bool = False) -> dict[str, pd.DataFrame]:
+    """All tables of a study from ``relax_dir/<id>/result.json`` and ``relaxed.xyz``."""
+    results = [load_result(relax_dir / sid / "result.json") for sid in structure_ids]
+    check_combinable(results, allow_unconverged)
+    relaxed = {sid: read(relax_dir / sid / "relaxed.xyz") for sid in structure_ids}
+    energies = analysis.relative_energies(results, system.get("paper_labels", {}))
+    fragmentation = analysis.fragmentation_energies(results)
+    sites = read_sites(sites_csv)
+    roles = dict(zip(sites["class"], sites["role"]))
+    centre = next((int(r) for c, r in zip(sites["role"], sites["representative"]) if c == "centre"), None)
+    kernel = {int(m) for role, members in zip(sites["role"], sites["members"])
+              if role in ("centre", "icosahedral", "kernel") for m in str(members).split()}
+    parent = relaxed["parent"]
+    bond_rows = []
+    for sid, atoms in relaxed.items():
+        if sid.startswith("doped-"):
+            bond_rows += analysis.doped_bonds(sid, atoms, parent, int(atoms.info["site_index"]), centre)
+        elif sid.startswith("vacancy-"):
+            doped_id = "doped-" + sid.split("-", 1)[1]
+            bond_rows += analysis.vacancy_bonds(sid, atoms, relaxed[doped_id], parent,
+                                                int(atoms.info["vacancy_index"]), kernel)
+    bonds = pd.DataFrame(bond_rows, columns=analysis.BOND_COLUMNS)
+    if not energies.empty:
+        energies["role"] = [roles.get(r, r) for r in energies["role"]]
+    return {
+        "energies": energies,
+        "fragmentation": fragmentation,
+        "bonds": bonds,
+        "geometry": analysis.geometry_rows(relaxed),
+        "compare": analysis.comparison(system.get("published", []), energies, fragmentation, bonds, preset),
+    }
+
+
+def write_tables(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
+    """CSV (tidy, units in column names) and a Markdown rendering of each table."""
+    written = []
+    for name, frame in tables.items():
+        stem = TABLES[name]
+        written.append(write_text(outdir / f"{stem}.csv", frame.to_csv(index=False)))
+        written.append(write_text(outdir / f"{stem}.md", to_markdown(frame) + "\n"))
+    return written
+
+
+def to_markdown(frame: pd.DataFrame) -> str:
+    """A GitHub-style Markdown table (no extra dependency)."""
+    def cell(x: Any) -> str:
+        return f"{x:.4f}" if isinstance(x, float) else str(x)
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def write_database(relax_dir: Path, structure_ids: list[str], db_path: Path, preset: str,
+                   roles: dict[str, str]) -> Path:
+    """An ASE database of every relaxed structure, with key-value pairs for `ase db`."""
+    from ase.db import connect
+
+    def fill(tmp: Path) -> None:
+        with connect(tmp, type="db") as db:
+            for sid in structure_ids:
+                atoms = read(relax_dir / sid / "relaxed.xyz")
+                result = json.loads((relax_dir / sid / "result.json").read_text())
+                site = sid.split("-", 2)[2] if sid.count("-") >= 2 else ""
+                db.write(atoms, structure_id=sid, kind=sid.split("-")[0],
+                         composition=analysis.metal_composition(result["formula"]), role=roles.get(site, site),
+                         preset=preset, fingerprint=result["fingerprint"], converged=bool(result["converged"]),
+                         charge=int(result["charge"]), spin_state=result["spin_state"])
+
+    return write_atomically(db_path, fill)
+
+
+def show(name: str, preset: str, fmt: str, results_root: Path = Path("results")) -> str:
+    """One table as text: table, csv, md or json."""
+    if name not in TABLES:
+        raise InputError(None, f"unknown table {name!r}", f"use one of {', '.join(TABLES)}")
+    path = results_root / preset / "tables" / f"{TABLES[name]}.csv"
+    if not path.is_file():
+        raise InputError(path, "table not made yet", f"run: snakemake {path} --config preset={preset}")
+    frame = pd.read_csv(path, keep_default_na=False)
+    if fmt == "csv":
+        return frame.to_csv(index=False).rstrip()
+    if fmt == "md":
+        return to_markdown(frame)
+    if fmt == "json":
+        return frame.to_json(orient="records", indent=2)
+    return frame.to_string(index=False, float_format=lambda x: f"{x:.4f}")
