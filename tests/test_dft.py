@@ -85,7 +85,8 @@ def test_presets_resolve_and_name_every_setting():
     smoke = load_study(config, "smoke")
     assert smoke.structure_ids() == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre",
                                      "vacancy-Hg-kernel", "atom-Hg"]
-    assert json.loads(yaml.safe_load("x: " + smoke.relax_args("vacancy-Hg-centre"))["x"].strip("'"))["spin"] == "lowest"
+    assert json.loads(yaml.safe_load("x: " + smoke.relax_args("atom-Hg"))["x"].strip("'"))["spin"] == "lowest"
+    assert load_study(config, "screen").settings["spin"]["vacancy"] == "lowest"
 
 
 def test_deep_merge_and_kinds():

@@ -137,6 +137,7 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 def cmd_figures(args: argparse.Namespace) -> None:
     from pathlib import Path
 
+    import numpy as np
     import pandas as pd
     from ase.io import read
 
@@ -155,7 +156,7 @@ def cmd_figures(args: argparse.Namespace) -> None:
         if sid.startswith("vacancy-"):
             start = read(root / "relax" / sid / "start.xyz")  # the relaxation re-centres the box
             shift = atoms.positions.mean(axis=0) - start.positions.mean(axis=0)
-            vacancy = [float(x) for x in str(atoms.info["vacancy_position"]).split()] + shift
+            vacancy = np.asarray(atoms.info["vacancy_position"], dtype=float) + shift
         figures.isomer_picture(atoms, out / f"{sid}.png", f"{sid} ({args.preset})", highlight, vacancy)
     print(f"figures in {out}")
 

@@ -25,16 +25,17 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 def energy_diagram(energies: pd.DataFrame, path: Path, title: str) -> Path:
     """Relative energies of each isomer set as levels, one column per composition."""
     compositions = list(dict.fromkeys(energies["composition"]))
-    fig, ax = plt.subplots(figsize=(2.2 + 2.2 * len(compositions), 4.5))
-    for x, comp in enumerate(compositions):
+    fig, ax = plt.subplots(figsize=(2.2 + 3.0 * len(compositions), 4.5))
+    for k, comp in enumerate(compositions):
+        x = 1.6 * k
         sel = energies[energies["composition"] == comp]
         for _, row in sel.iterrows():
             y = row["relative_energy_eV"]
             ax.hlines(y, x - 0.3, x + 0.3, lw=2.5, color="tab:blue" if row["kind"] == "doped" else "tab:red")
             label = f"{row['role']}" + (f" ({row['paper_label']})" if row["paper_label"] else "")
             ax.text(x + 0.33, y, f"{label}  {y:.2f}", va="center", fontsize=8)
-    ax.set_xticks(range(len(compositions)), compositions)
-    ax.set_xlim(-0.6, len(compositions) - 0.1 + 0.6)
+    ax.set_xticks([1.6 * k for k in range(len(compositions))], compositions)
+    ax.set_xlim(-0.6, 1.6 * (len(compositions) - 1) + 1.3)
     ax.set_ylabel("relative energy (eV)")
     ax.set_title(title, fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
@@ -61,6 +62,7 @@ def isomer_picture(atoms: Atoms, path: Path, title: str, highlight: int | None =
     from ase.data.colors import jmol_colors
 
     shown = atoms.copy()
+    shown.cell = None  # no box in the picture
     colors = ["#c0c0c0" if a.symbol == "Ag" else jmol_colors[a.number] for a in shown]
     radii = [0.5 if a.symbol in ("Ag", "Hg", "S") else 0.3 for a in shown]
     if highlight is not None:

@@ -59,7 +59,7 @@ def remove_dopant(doped: Atoms, dopant: str, charge: int, path: str | Path) -> A
         "site": site,
         "role": doped.info.get("role", "unknown"),
         "vacancy_index": hits[0],
-        "vacancy_position": " ".join(f"{x:.5f}" for x in doped.positions[hits[0]]),
+        "vacancy_position": doped.positions[hits[0]].round(5),
         "charge": charge,
     }
     return vacancy
