@@ -30,10 +30,7 @@ def main_metal(atoms: Atoms) -> str:
 def load_cluster(path: str | Path, host: str | None = None, report: ReadReport | None = None) -> Atoms:
     """Read a file and return the one cluster in it (cut out of a crystal if periodic)."""
     atoms = read_structure(path, report)
-    host = host or main_metal(atoms)
-    if atoms.pbc.any() or len(atoms.cell.array.nonzero()[0]):
-        return extract_cluster(atoms, host, path, report)
-    return extract_cluster(atoms, host, path, report) if len(atoms) > 1 else atoms
+    return extract_cluster(atoms, host or main_metal(atoms), path, report) if len(atoms) > 1 else atoms
 
 
 def thiolate_count(atoms: Atoms) -> int:
