@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from ase.io import read
 
 from clusterdefects.build import build_ag29_bdt12_tpp4
 from clusterdefects.symmetry import COMPOSE, T_OPS

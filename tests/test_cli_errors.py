@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+
 from conftest import MODEL
 
 
@@ -31,15 +32,13 @@ def test_missing_file(tmp_path):
     assert_one_line_error(run_cli(*parent_cmd(path)), path, "file not found")
 
 
-def test_unreadable_cif(tmp_path):
-    path = tmp_path / "broken.cif"
-    path.write_text("data_broken\n_cell_length_a 10\nloop_\n_atom_site_label\n_atom_site_fract_x\nAg1 0.1 0.2\n")
-    assert_one_line_error(run_cli(*parent_cmd(path)), path, "unreadable CIF")
-
-
-def test_garbage_cif(tmp_path):
-    path = tmp_path / "garbage.cif"
-    path.write_bytes(b"\x00\x01 this is not a CIF at all\n;\n")
+@pytest.mark.parametrize("name, content", [
+    ("broken.cif", b"data_broken\n_cell_length_a 10\nloop_\n_atom_site_label\n_atom_site_fract_x\nAg1 0.1 0.2\n"),
+    ("garbage.cif", b"\x00\x01 this is not a CIF at all\n;\n"),
+])
+def test_unreadable_cif(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
     assert_one_line_error(run_cli(*parent_cmd(path)), path, "unreadable CIF")
 
 

@@ -1,7 +1,6 @@
 """Doped and vacancy isomers: one per site class, with the configured charges."""
 
 import pytest
-from ase.io import read
 
 from clusterdefects.errors import InputError
 from clusterdefects.fileio import write_text, write_xyz

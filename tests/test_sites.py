@@ -4,7 +4,6 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from ase import Atoms
 from ase.cluster import Icosahedron
 from ase.io import read
 

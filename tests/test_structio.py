@@ -8,7 +8,7 @@ from ase.build import molecule
 from clusterdefects.errors import InputError
 from clusterdefects.pipeline import prepare_parent
 from clusterdefects.structio import ReadReport, read_structure
-from clusterdefects.symmetry import T_OPS, unique_image_map, orbit_images
+from clusterdefects.symmetry import T_OPS, orbit_images
 
 from conftest import write_test_cif
 

@@ -119,19 +119,20 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 
     import yaml
 
+    from .pipeline import read_sites
     from .study import load_study
-    from .tables import build_tables, write_database, write_tables
+    from .tables import build_tables, load_outputs, write_database, write_tables
 
     config = yaml.safe_load(Path(args.config).read_text())
     study = load_study(config, args.preset)
     root = Path(args.results) / study.preset
-    tables = build_tables(root / "relax", root / "sites.csv", study.structure_ids(), study.system, study.preset,
-                          bool(study.settings.get("allow_unconverged")))
+    results, relaxed = load_outputs(root / "relax", study.structure_ids(), bool(study.settings.get("allow_unconverged")))
+    tables = build_tables(results, relaxed, root / "sites.csv", study.system, study.preset)
     for path in write_tables(tables, root / "tables"):
         print(f"wrote {path}")
-    roles = dict(zip(tables["energies"]["structure_id"].str.split("-", n=2).str[2], tables["energies"]["role"])) \
-        if not tables["energies"].empty else {}
-    print(f"wrote {write_database(root / 'relax', study.structure_ids(), root / 'structures.db', study.preset, roles)}")
+    sites = read_sites(root / "sites.csv")
+    roles = dict(zip(sites["class"], sites["role"]))
+    print(f"wrote {write_database(results, relaxed, root / 'structures.db', study.preset, roles)}")
 
 
 def cmd_figures(args: argparse.Namespace) -> None:

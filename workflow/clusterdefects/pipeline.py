@@ -11,7 +11,7 @@ from ase.io import read
 
 from .errors import InputError
 from .isomers import remove_dopant, substitute
-from .sites import CHALCOGENS, NONMETALS, SiteClass, analyse_symmetry, classify_sites
+from .sites import CHALCOGENS, NONMETALS, SiteClass, analyse_symmetry
 from .structio import ReadReport, bonded_pairs, extract_cluster, read_structure, strip_ligands
 from .validate import check_charge, check_clashes, check_electron_count, check_formula, superatom_electrons
 

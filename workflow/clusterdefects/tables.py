@@ -3,11 +3,11 @@ an ASE database, and read back by ``clusterdefects show``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from ase import Atoms
 from ase.io import read
 
 from . import analysis
@@ -26,12 +26,17 @@ TABLES = {
 }
 
 
-def build_tables(relax_dir: Path, sites_csv: Path, structure_ids: list[str], system: dict[str, Any], preset: str,
-                 allow_unconverged: bool = False) -> dict[str, pd.DataFrame]:
-    """All tables of a study from ``relax_dir/<id>/result.json`` and ``relaxed.xyz``."""
+def load_outputs(relax_dir: Path, structure_ids: list[str], allow_unconverged: bool = False
+                 ) -> tuple[list[dict[str, Any]], dict[str, Atoms]]:
+    """Every ``result.json`` (checked to be combinable) and ``relaxed.xyz`` of a study, read once."""
     results = [load_result(relax_dir / sid / "result.json") for sid in structure_ids]
     check_combinable(results, allow_unconverged)
-    relaxed = {sid: read(relax_dir / sid / "relaxed.xyz") for sid in structure_ids}
+    return results, {sid: read(relax_dir / sid / "relaxed.xyz") for sid in structure_ids}
+
+
+def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], sites_csv: Path,
+                 system: dict[str, Any], preset: str) -> dict[str, pd.DataFrame]:
+    """All tables of a study from its results and relaxed structures."""
     energies = analysis.relative_energies(results, system.get("paper_labels", {}))
     fragmentation = analysis.fragmentation_energies(results)
     sites = read_sites(sites_csv)
@@ -80,18 +85,17 @@ def to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_database(relax_dir: Path, structure_ids: list[str], db_path: Path, preset: str,
+def write_database(results: list[dict[str, Any]], relaxed: dict[str, Atoms], db_path: Path, preset: str,
                    roles: dict[str, str]) -> Path:
     """An ASE database of every relaxed structure, with key-value pairs for `ase db`."""
     from ase.db import connect
 
     def fill(tmp: Path) -> None:
         with connect(tmp, type="db") as db:
-            for sid in structure_ids:
-                atoms = read(relax_dir / sid / "relaxed.xyz")
-                result = json.loads((relax_dir / sid / "result.json").read_text())
+            for result in results:
+                sid = result["structure_id"]
                 site = sid.split("-", 2)[2] if sid.count("-") >= 2 else ""
-                db.write(atoms, structure_id=sid, kind=sid.split("-")[0],
+                db.write(relaxed[sid], structure_id=sid, kind=sid.split("-")[0],
                          composition=analysis.metal_composition(result["formula"]), role=roles.get(site, site),
                          preset=preset, fingerprint=result["fingerprint"], converged=bool(result["converged"]),
                          charge=int(result["charge"]), spin_state=result["spin_state"])
