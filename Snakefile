@@ -23,7 +23,7 @@ validate(config, "config/schema.yaml")
 # environment: the venv, or with --sdm conda envs/gpaw.yaml).
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from clusterdefects.errors import InputError  # noqa: E402
-from clusterdefects.study import load_study  # noqa: E402
+from clusterdefects.study import load_study, mpi_starter  # noqa: E402
 
 try:
     STUDY = load_study(config)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +18,40 @@ from ase.io import read
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "structures" / "Ag29_BDT12_TPP4.xyz"
 VALIDATION = ROOT.parent / "shared" / "validation" / "nc_database"
+BIN = Path(sys.executable).parent
+CHECKOUT = ("Snakefile", "config", "workflow", "structures", "envs", "profiles")
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run this venv's snakemake in ``workdir`` (2 local cores unless a profile says otherwise)."""
+    cores = [] if any(a.startswith("--profile") for a in args) else ["--cores", "2"]
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run([str(BIN / "snakemake"), *cores, *args], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def scratch_checkout(dest: Path) -> Path:
+    """A copy of what a run needs (Snakefile, config, rules, package, structures, envs, profiles)."""
+    for name in CHECKOUT:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
+
+
+@dataclass
+class Run:
+    workdir: Path
+    wall_s: float
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> Run:
+    """The smoke preset end to end on this machine: real GPAW relaxations of the tiny cluster."""
+    workdir = scratch_checkout(tmp_path_factory.mktemp("smoke-local"))
+    t0 = time.perf_counter()
+    result = snakemake(workdir, "--profile", "profiles/local", "--cores", "2", "--config", "preset=smoke")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return Run(workdir, time.perf_counter() - t0)
 
 
 @pytest.fixture(scope="session")

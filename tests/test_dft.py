@@ -7,7 +7,7 @@ import pytest
 from clusterdefects.dft import SCF_LADDER, DFTSettings, apply_rung
 from clusterdefects.errors import InputError
 from clusterdefects.results import check_combinable, load_result, summary_frame
-from clusterdefects.study import deep_merge, kind_of, load_study
+from clusterdefects.study import deep_merge, kind_of, load_study, mpi_starter
 
 import yaml
 
@@ -79,7 +79,7 @@ def test_presets_resolve_and_name_every_setting():
         s = study.settings
         assert set(s["dft"]) >= {"mode", "basis", "xc", "h", "vacuum", "convergence"}
         assert set(s["relax"]) == {"optimizer", "fmax", "steps"}
-        assert set(s["resources"]) == {"tasks", "mem_mb", "runtime", "mpi"}
+        assert set(s["resources"]) == {"tasks", "cpus_per_task", "mem_mb", "runtime", "mpi"}
         assert set(s["spin"]) == {"parent", "doped", "vacancy", "atom"}
     assert load_study(config, "production").settings["dft"]["h"] == 0.2
     smoke = load_study(config, "smoke")
@@ -87,6 +87,12 @@ def test_presets_resolve_and_name_every_setting():
                                      "vacancy-Hg-kernel", "atom-Hg"]
     assert json.loads(yaml.safe_load("x: " + smoke.relax_args("atom-Hg"))["x"].strip("'"))["spin"] == "lowest"
     assert load_study(config, "screen").settings["spin"]["vacancy"] == "lowest"
+
+
+def test_mpi_starter_is_srun_only_inside_a_slurm_job():
+    assert mpi_starter("auto", {}) == "mpiexec"
+    assert mpi_starter("auto", {"SLURM_JOB_ID": "42"}) == "srun"
+    assert mpi_starter("mpirun --bind-to core", {"SLURM_JOB_ID": "42"}) == "mpirun --bind-to core"
 
 
 def test_deep_merge_and_kinds():

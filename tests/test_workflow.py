@@ -1,44 +1,25 @@
 """The Snakemake workflow, run for real in a scratch copy of the repository."""
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import json
+import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from ase.io import read
 
-from conftest import ROOT
-
-BIN = Path(sys.executable).parent
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run([str(BIN / "snakemake"), "--cores", "2", *args], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=600)
+from conftest import BIN, scratch_checkout, snakemake
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    """A scratch checkout: Snakefile, config, rules, package and structures."""
-    d = tmp_path_factory.mktemp("wf")
-    for name in ("Snakefile", "config", "workflow", "structures", "envs"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, d / name)
-    return d
+    """A scratch checkout: Snakefile, config, rules, package, structures and profiles."""
+    return scratch_checkout(tmp_path_factory.mktemp("wf"))
 
 
 @pytest.fixture(scope="module")
-def smoke(workdir) -> Path:
-    """The smoke preset end to end: real GPAW relaxations of every structure of the tiny cluster."""
-    result = snakemake(workdir, "--config", "preset=smoke")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir
+def smoke(smoke_run) -> Path:
+    return smoke_run.workdir
 
 
 def job_counts(output: str) -> dict[str, str]:

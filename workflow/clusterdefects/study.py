@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,17 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         else:
             merged[key] = value
     return merged
+
+
+def mpi_starter(configured: str, environ: Mapping[str, str] = os.environ) -> str:
+    """The MPI launcher for a job: ``auto`` is srun inside a SLURM job and mpiexec elsewhere.
+
+    Snakemake evaluates it where the job runs (in the SLURM job for the slurm profile), so one config
+    serves a laptop and a cluster; any other value (``mpirun``, ``srun --mpi=pmix``) is used as given.
+    """
+    if configured != "auto":
+        return configured
+    return "srun" if environ.get("SLURM_JOB_ID") else "mpiexec"
 
 
 def kind_of(sid: str) -> str:

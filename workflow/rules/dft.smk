@@ -1,4 +1,4 @@
-# One GPAW relaxation per structure (MPI through the `mpi` resource: mpiexec here, srun on SLURM),
+# One GPAW relaxation per structure (MPI through the `mpi` resource: mpiexec here, srun in a SLURM job),
 # and the energies of a preset collected once every relaxation is done.
 
 
@@ -20,9 +20,10 @@ rule relax:
     threads: lambda w: study(w).resources()["tasks"]
     resources:
         tasks=lambda w: study(w).resources()["tasks"],
+        cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
         mem_mb=lambda w: study(w).resources()["mem_mb"],
         runtime=lambda w: study(w).resources()["runtime"],
-        mpi=lambda w: study(w).resources()["mpi"],
+        mpi=lambda w: mpi_starter(study(w).resources()["mpi"]),
     conda:
         "../../envs/gpaw.yaml"
     shell:
