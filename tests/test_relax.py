@@ -97,3 +97,34 @@ def test_stale_checkpoint_is_moved_aside(tmp_path):
     prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(h=0.2), RelaxSettings(), "paired", -1))
     assert not (workdir / "relax.traj").exists()
     assert (tmp_path / "checkpoint" / "paired.stale" / "relax.traj").exists()
+
+
+def test_second_spin_state_starts_from_the_first_ones_hessian(tmp_path):
+    """seed_hessian: the new run's first step uses the old Hessian, untouched by the old forces."""
+    import numpy as np
+    from ase.calculators.emt import EMT
+    from ase.cluster import Icosahedron
+    from ase.optimize import BFGS
+
+    from clusterdefects.relax import seed_hessian
+
+    atoms = Icosahedron("Cu", 2)
+    atoms.rattle(0.05, seed=1)
+    atoms.calc = EMT()
+    BFGS(atoms, restart=str(tmp_path / "first.json"), logfile=None).run(fmax=0.05, steps=8)
+    first_h = read_json_h(tmp_path / "first.json")
+
+    atoms.rattle(0.02, seed=2)
+    assert seed_hessian(tmp_path / "second.json", tmp_path / "first.json", atoms)
+    second = BFGS(atoms, restart=str(tmp_path / "second.json"), logfile=None)
+    second.step()
+    assert np.allclose(read_json_h(tmp_path / "second.json"), first_h)  # no update on the first step
+    assert not seed_hessian(tmp_path / "third.json", tmp_path / "first.json", atoms[:-1])  # other size
+    assert not (tmp_path / "third.json").exists()
+
+
+def read_json_h(path):
+    from ase.io.jsonio import read_json
+
+    with open(path) as fd:
+        return read_json(fd)[0]

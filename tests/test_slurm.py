@@ -82,7 +82,8 @@ def job_records(jobcomp: Path) -> dict[str, dict[str, str]]:
 
 
 def energies(workdir: Path, preset: str) -> dict[str, dict]:
-    return {p.parent.name: json.loads(p.read_text()) for p in (workdir / f"results/{preset}/relax").glob("*/result.json")}
+    files = (workdir / f"results/{preset}/relax").glob("*/result.json")
+    return {p.parent.name: json.loads(p.read_text()) for p in files}
 
 
 @pytest.fixture(scope="module")

@@ -147,9 +147,34 @@ def prepare_checkpoint(workdir: Path, identity: dict) -> None:
     save_json(id_path, identity)
 
 
+def seed_hessian(opt_path: Path, source: Path, atoms: Atoms) -> bool:
+    """Start a BFGS run at ``atoms`` with the Hessian another run of the same atoms ended with.
+
+    The seeded state says "already at these positions", so the first step uses the Hessian as it is
+    and no forces of the other run enter the update. Only for BFGS restart files of equal size.
+    """
+    from ase.io.jsonio import read_json, write_json
+
+    try:
+        with open(source) as fd:
+            hessian, _, _, maxstep = read_json(fd)[:4]
+    except (OSError, ValueError, TypeError):
+        return False
+    if np.shape(hessian) != (3 * len(atoms), 3 * len(atoms)):
+        return False
+    if world().rank == 0:
+        with open(opt_path, "w") as fd:
+            write_json(fd, (np.asarray(hessian), atoms.positions.ravel().copy(), np.zeros(3 * len(atoms)), maxstep))
+    world().barrier()
+    return True
+
+
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
-                workdir: Path, logdir: Path) -> StateResult:
-    """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``."""
+                workdir: Path, logdir: Path, hessian_from: Path | None = None) -> StateResult:
+    """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``.
+
+    ``hessian_from``: a BFGS restart file whose Hessian a fresh run starts with (not on a resume).
+    """
     prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax, spin, charge))
     logdir.mkdir(parents=True, exist_ok=True)
     traj_path, opt_path, progress_path = workdir / "relax.traj", workdir / "optimizer.json", workdir / "progress.json"
@@ -161,6 +186,9 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     frames = resume_positions(atoms, traj_path)
     if frames:
         say(f"resuming {spin} from step {progress.steps} ({frames} saved frames, rung {progress.rung})")
+    elif hessian_from is not None and relax.optimizer == "BFGS" and not opt_path.exists() \
+            and seed_hessian(opt_path, hessian_from, atoms):
+        say(f"{spin}: BFGS starts with the Hessian of {hessian_from.parent.name}")
     last_saved = atoms.positions.copy() if frames else None
     traj = Trajectory(str(traj_path), "a", atoms)
     t0 = time.perf_counter()
@@ -242,8 +270,17 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
     start = read(start_path)
     charge = int(start.info.get("charge", 0))
     t_start = time.perf_counter()
-    states = [relax_state(start, dft, relax, spin, charge, outdir / "checkpoint" / spin, outdir / "logs")
-              for spin in spin_states(spin_policy)]
+    states: list[StateResult] = []
+    for spin in spin_states(spin_policy):
+        # A second spin state starts where the first ended, with its Hessian: only the spin differs.
+        previous = states[-1] if states else None
+        state_start, hessian = start, None
+        if previous is not None:
+            state_start = start.copy()
+            state_start.positions = previous.atoms.positions
+            hessian = outdir / "checkpoint" / previous.spin / "optimizer.json"
+        states.append(relax_state(state_start, dft, relax, spin, charge, outdir / "checkpoint" / spin,
+                                  outdir / "logs", hessian))
     best = min(states, key=lambda s: s.energy)
     result = {
         "structure_id": start.info.get("structure_id", outdir.name),

@@ -1,0 +1,123 @@
+"""Seconds per SCF iteration vs atom count and vs MPI ranks, at the screen preset's GPAW settings.
+
+    .venv/bin/python benchmarks/bench_scaling.py [--ranks 1 2] [--iterations 10]
+
+Three clusters cut from the committed Ag29 model: the Ag13 icosahedron ([Ag13]-, 13 atoms), the
+Ag29S24 metal-sulfur frame ([Ag29S24]3-, 53 atoms) and the full [Ag29(BDT)12]3- (173 atoms). Each
+runs `--iterations` SCF iterations (LCAO sz(dzp), PBE, h 0.3 A, 4 A vacuum) under `mpiexec -n R gpaw
+python`; the time per iteration comes from the timestamps of GPAW's own iteration lines, so set-up
+(basis functions, grid) is reported apart. Prints one row per run and the speed-up of 2 ranks over 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "structures" / "Ag29_BDT12_TPP4.xyz"
+CLUSTERS = {"Ag13": -1, "Ag29S24": -3, "Ag29(BDT)12": -3}
+
+
+def cut(name: str):
+    """One of the three clusters, from the model's labels (PPh3 dropped)."""
+    import numpy as np
+    from ase.io import read
+
+    model = read(MODEL)
+    keep = [i for i, label in enumerate(model.arrays["label"]) if not label.startswith("tpp_")]
+    atoms = model[keep]
+    if name == "Ag29S24":
+        return atoms[[a.index for a in atoms if a.symbol in ("Ag", "S")]]
+    if name == "Ag13":
+        ag = [a.index for a in atoms if a.symbol == "Ag"]
+        centre = atoms.positions[ag].mean(axis=0)
+        dist = np.linalg.norm(atoms.positions[ag] - centre, axis=1)
+        return atoms[[ag[i] for i in np.argsort(dist)[:13]]]
+    return atoms
+
+
+def iteration_times(txt: Path) -> list[float]:
+    """Wall-clock seconds of each SCF iteration, from GPAW's 'iter:' lines (HH:MM:SS stamps)."""
+    found = re.findall(r"^\|?iter:\s+\d+\|?\s+(\d\d:\d\d:\d\d)", txt.read_text(), re.M)
+    stamps = [datetime.strptime(m, "%H:%M:%S") for m in found]
+    return [(b - a).total_seconds() % 86400 for a, b in zip(stamps, stamps[1:])]
+
+
+def worker(name: str, iterations: int, out: Path) -> None:
+    """Runs under MPI: a fixed number of SCF iterations of one cluster."""
+    from gpaw import KohnShamConvergenceError
+    from gpaw.mpi import world
+
+    from clusterdefects.dft import DFTSettings, boxed, make_calculator
+
+    atoms = boxed(cut(name), 4.0)
+    settings = DFTSettings(maxiter=iterations, convergence={"energy": 1e-12, "density": 1e-12})
+    txt = out.with_suffix(".txt")
+    atoms.calc = make_calculator(settings, CLUSTERS[name], spinpol=False, txt=str(txt))
+    t0 = time.perf_counter()
+    try:
+        atoms.get_potential_energy()
+    except KohnShamConvergenceError:
+        pass  # expected: the criteria are unreachable, so exactly `iterations` are run
+    wall = time.perf_counter() - t0
+    if world.rank == 0:
+        steps = iteration_times(txt)
+        per_iter = sum(steps[1:]) / max(len(steps) - 1, 1)  # the first iteration also builds the guess
+        out.write_text(json.dumps({"atoms": len(atoms), "ranks": world.size, "wall_s": wall,
+                                   "s_per_iteration": per_iter, "setup_s": wall - sum(steps) - per_iter,
+                                   "iterations": len(steps) + 1}))
+
+
+def run(name: str, ranks: int, iterations: int, tmp: Path) -> dict:
+    out = tmp / f"{name.replace('(', '').replace(')', '')}-{ranks}.json"
+    # `gpaw python` parses options itself, so the worker's job travels in the environment.
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", BENCH_SCALING_JOB=json.dumps([name, iterations, str(out)]))
+    gpaw = Path(sys.executable).parent / "gpaw"
+    cmd = ["mpiexec", "-n", str(ranks), str(gpaw), "python", __file__]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench_scaling: {name} on {ranks} ranks failed:\n{done.stderr[-2000:]}")
+    return json.loads(out.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--clusters", nargs="+", choices=list(CLUSTERS), default=list(CLUSTERS))
+    args = parser.parse_args()
+    print(f"{'cluster':<12} {'atoms':>5} {'ranks':>5} {'s/iter':>8} {'setup s':>8} {'wall s':>8}")
+    rows: dict[tuple[str, int], dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
+        for name in args.clusters:
+            for ranks in args.ranks:
+                r = rows[name, ranks] = run(name, ranks, args.iterations, Path(tmp))
+                print(f"{name:<12} {r['atoms']:>5} {ranks:>5} {r['s_per_iteration']:>8.2f} {r['setup_s']:>8.1f} "
+                      f"{r['wall_s']:>8.1f}", flush=True)
+    names = args.clusters
+    for ranks in args.ranks:
+        small, big = rows[names[0], ranks], rows[names[-1], ranks]
+        print(f"{ranks} rank(s): {big['atoms'] / small['atoms']:.1f}x the atoms cost "
+              f"{big['s_per_iteration'] / small['s_per_iteration']:.1f}x the time per iteration")
+    if 1 in args.ranks and 2 in args.ranks:
+        for name in names:
+            speedup = rows[name, 1]["s_per_iteration"] / rows[name, 2]["s_per_iteration"]
+            print(f"{name}: 2 ranks vs 1, speed-up {speedup:.2f} (2.00 would be perfect)")
+
+
+if __name__ == "__main__":
+    if "BENCH_SCALING_JOB" in os.environ:
+        job_name, job_iterations, job_out = json.loads(os.environ["BENCH_SCALING_JOB"])
+        worker(job_name, job_iterations, Path(job_out))
+    else:
+        main()
