@@ -8,15 +8,7 @@ from ase import Atoms
 from ase.data import atomic_numbers
 
 from .errors import InputError
-
-
-def structure_id(kind: str, dopant: str | None = None, site: str | None = None) -> str:
-    """The id used in paths, tables and targets: parent, doped-Hg-crown, vacancy-Hg-crown, atom-Hg."""
-    if kind == "parent":
-        return "parent"
-    if kind == "atom":
-        return f"atom-{dopant}"
-    return f"{kind}-{dopant}-{site}"
+from .study import structure_id
 
 
 def check_element(symbol: str, what: str) -> None:

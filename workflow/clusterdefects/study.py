@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError
-from .isomers import structure_id
 
 CONFIG_FILE = "config/config.yaml"
 
@@ -24,6 +23,15 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         else:
             merged[key] = value
     return merged
+
+
+def structure_id(kind: str, dopant: str | None = None, site: str | None = None) -> str:
+    """The id used in paths, tables and targets: parent, doped-Hg-crown, vacancy-Hg-crown, atom-Hg."""
+    if kind == "parent":
+        return "parent"
+    if kind == "atom":
+        return f"atom-{dopant}"
+    return f"{kind}-{dopant}-{site}"
 
 
 def mpi_starter(configured: str, environ: Mapping[str, str] = os.environ) -> str:
