@@ -17,7 +17,6 @@ to results/<preset>/bench_relax/naive-<id>/. Prints the force calls, wall time a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import subprocess
@@ -26,22 +25,20 @@ from pathlib import Path
 
 import yaml
 
+from clusterdefects.results import load_result
+from clusterdefects.study import MPI_ENVIRONMENT, load_study
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TARGET_RATIO = 3.0
 
 
 def sh(cmd: list[str], log: Path | None = None) -> None:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    env = dict(os.environ, **MPI_ENVIRONMENT, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
     with open(log, "a") if log else open(os.devnull, "w") as out:
         done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if log else None)
     if done.returncode != 0:
         sys.exit(f"bench_relax: failed: {shlex.join(cmd)}" + (f" (log: {log})" if log else ""))
-
-
-def result(path: Path) -> dict:
-    return json.loads(path.read_text())
 
 
 def main() -> None:
@@ -51,8 +48,6 @@ def main() -> None:
     parser.add_argument("--dopant", default="Hg")
     parser.add_argument("--ranks", type=int, default=2)
     args = parser.parse_args()
-
-    from clusterdefects.study import load_study
 
     study = load_study(yaml.safe_load((ROOT / "config/config.yaml").read_text()), args.preset)
     sid = f"doped-{args.dopant}-{args.site}"
@@ -72,8 +67,8 @@ def main() -> None:
     sh(["mpiexec", "-n", str(args.ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax",
         str(naive / "start.xyz"), str(naive), "--settings", settings], naive / "relax.log")
 
-    parent, staged, plain = result(relax / "parent/result.json"), result(relax / f"{sid}/result.json"), \
-        result(naive / "result.json")
+    parent, staged, plain = (load_result(p) for p in (relax / "parent/result.json", relax / f"{sid}/result.json",
+                                                      naive / "result.json"))
     n_isomers = len(study.doped_ids())
     print(f"\n{'run':<34} {'force calls':>11} {'wall s':>8} {'fmax':>6} {'energy eV':>12}")
     for name, r in ((f"parent (once, shared by {n_isomers})", parent), (f"staged {sid}", staged),

@@ -28,13 +28,13 @@ CLUSTERS = {"Ag13": -1, "Ag29S24": -3, "Ag29(BDT)12": -3}
 
 
 def cut(name: str):
-    """One of the three clusters, from the model's labels (PPh3 dropped)."""
+    """One of the three clusters, cut from the model with PPh3 stripped as the workflow strips it."""
     import numpy as np
     from ase.io import read
 
-    model = read(MODEL)
-    keep = [i for i, label in enumerate(model.arrays["label"]) if not label.startswith("tpp_")]
-    atoms = model[keep]
+    from clusterdefects.structio import strip_ligands
+
+    atoms = strip_ligands(read(MODEL), ["P"], {"Ag"})
     if name == "Ag29S24":
         return atoms[[a.index for a in atoms if a.symbol in ("Ag", "S")]]
     if name == "Ag13":
@@ -80,8 +80,9 @@ def worker(name: str, iterations: int, out: Path) -> None:
 def run(name: str, ranks: int, iterations: int, tmp: Path) -> dict:
     out = tmp / f"{name.replace('(', '').replace(')', '')}-{ranks}.json"
     # `gpaw python` parses options itself, so the worker's job travels in the environment.
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", BENCH_SCALING_JOB=json.dumps([name, iterations, str(out)]))
+    from clusterdefects.study import MPI_ENVIRONMENT
+
+    env = dict(os.environ, **MPI_ENVIRONMENT, BENCH_SCALING_JOB=json.dumps([name, iterations, str(out)]))
     gpaw = Path(sys.executable).parent / "gpaw"
     cmd = ["mpiexec", "-n", str(ranks), str(gpaw), "python", __file__]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)

@@ -14,13 +14,14 @@ times the ranks. The totals are compared with the targets (60 min wall, 12 GiB p
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from clusterdefects.results import load_result
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -49,7 +50,7 @@ def report(preset: str) -> None:
     total_wall = 0.0
     peak = 0.0
     for path in results:
-        r = json.loads(path.read_text())
+        r = load_result(path)
         job_peak = r["peak_memory_mb"] * r["mpi_ranks"]
         total_wall += r["wall_time_s"]
         peak = max(peak, job_peak)

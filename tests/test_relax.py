@@ -15,10 +15,10 @@ from clusterdefects.build import build_ag5_sh4
 from clusterdefects.dft import DFTSettings
 from clusterdefects.fileio import write_xyz
 from clusterdefects.relax import RelaxSettings, checkpoint_identity, prepare_checkpoint
+from clusterdefects.study import MPI_ENVIRONMENT
 
 BIN = Path(sys.executable).parent
-MPI_ENV = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
-               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", PYTHONUNBUFFERED="1")
+MPI_ENV = dict(os.environ, **MPI_ENVIRONMENT, PYTHONUNBUFFERED="1")
 TIGHT = {"dft": {"h": 0.3, "vacuum": 3.5, "convergence": {"energy": 1e-6, "density": 1e-6}},
          "relax": {"fmax": 0.25, "steps": 30}, "spin": "paired"}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from clusterdefects.results import load_result
 from conftest import ROOT, scratch_checkout, snakemake
 
 SCRIPT = ROOT / "scripts" / "slurm-localhost.sh"
@@ -82,8 +83,7 @@ def job_records(jobcomp: Path) -> dict[str, dict[str, str]]:
 
 
 def energies(workdir: Path, preset: str) -> dict[str, dict]:
-    files = (workdir / f"results/{preset}/relax").glob("*/result.json")
-    return {p.parent.name: json.loads(p.read_text()) for p in files}
+    return {p.parent.name: load_result(p) for p in (workdir / f"results/{preset}/relax").glob("*/result.json")}
 
 
 @pytest.fixture(scope="module")

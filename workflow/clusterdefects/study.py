@@ -34,6 +34,11 @@ def structure_id(kind: str, dopant: str | None = None, site: str | None = None) 
     return f"{kind}-{dopant}-{site}"
 
 
+#: Environment of every GPAW run under MPI: one thread per rank, and OpenMPI allowed to run as root.
+MPI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1",
+                   "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+
+
 def mpi_starter(configured: str, environ: Mapping[str, str] = os.environ) -> str:
     """The MPI launcher for a job: ``auto`` is srun inside a SLURM job and mpiexec elsewhere.
 
