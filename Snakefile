@@ -37,6 +37,11 @@ include: "workflow/rules/dft.smk"
 include: "workflow/rules/analysis.smk"
 
 
+if config.get("remake_shipped_parent"):
+
+    include: "workflow/rules/ship.smk"
+
+
 rule all:
     input:
         STUDY.targets(),

@@ -4,8 +4,8 @@
 
 Three clusters cut from the committed Ag29 model: the Ag13 icosahedron ([Ag13]-, 13 atoms), the
 Ag29S24 metal-sulfur frame ([Ag29S24]3-, 53 atoms) and the full [Ag29(BDT)12]3- (173 atoms). Each
-runs `--iterations` SCF iterations (LCAO sz(dzp), PBE, h 0.3 A, 4 A vacuum) under `mpiexec -n R gpaw
-python`; the time per iteration comes from the timestamps of GPAW's own iteration lines, so set-up
+runs `--iterations` SCF iterations with the screen preset's GPAW settings from config/config.yaml
+(LCAO sz(dzp), PBE, h 0.22 A, 5 A vacuum) under `mpiexec -n R gpaw python`; the time per iteration comes from the timestamps of GPAW's own iteration lines, so set-up
 (basis functions, grid) is reported apart. Prints one row per run and the speed-up of 2 ranks over 1.
 """
 
@@ -57,10 +57,17 @@ def worker(name: str, iterations: int, out: Path) -> None:
     from gpaw import KohnShamConvergenceError
     from gpaw.mpi import world
 
-    from clusterdefects.dft import DFTSettings, boxed, make_calculator
+    from dataclasses import replace
 
-    atoms = boxed(cut(name), 4.0)
-    settings = DFTSettings(maxiter=iterations, convergence={"energy": 1e-12, "density": 1e-12})
+    import yaml
+
+    from clusterdefects.dft import DFTSettings, boxed, make_calculator
+    from clusterdefects.study import load_study
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    screen = DFTSettings.from_config(load_study(config, "screen").settings["dft"])
+    atoms = boxed(cut(name), screen.vacuum)
+    settings = replace(screen, maxiter=iterations, convergence={"energy": 1e-12, "density": 1e-12})
     txt = out.with_suffix(".txt")
     atoms.calc = make_calculator(settings, CLUSTERS[name], spinpol=False, txt=str(txt))
     t0 = time.perf_counter()

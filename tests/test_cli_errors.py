@@ -2,6 +2,8 @@
 
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +16,8 @@ def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
 
 
 def parent_cmd(path, formula="Ag29C72H48S24", charge="-3", *extra):
-    return ("parent", str(path), "-o", str(path) + ".out.xyz", "--host", "Ag", "--formula", formula,
+    out = Path(tempfile.mkdtemp(prefix="cli-errors-")) / "out.xyz"  # never beside the input (the repo's model)
+    return ("parent", str(path), "-o", str(out), "--host", "Ag", "--formula", formula,
             f"--charge={charge}", "--strip-donors", "P", *extra)
 
 

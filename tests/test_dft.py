@@ -99,3 +99,45 @@ def test_deep_merge_and_kinds():
     assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}) == {"a": {"b": 1, "c": 3}}
     assert [kind_of(s) for s in ("parent", "doped-Hg-crown", "vacancy-Hg-crown", "atom-Hg")] == \
         ["parent", "doped", "vacancy", "atom"]
+
+
+@pytest.mark.parametrize("preset", ["screen", "production"])
+def test_preset_grid_is_translation_invariant(preset):
+    """Real GPAW: the presets that make physics numbers sit below the grid's egg-box cliff (at h = 0.3 Å
+    a CH4 molecule's energy moves by eV with its position, and with 4 Å of vacuum the forces on it do
+    not sum to zero; see benchmarks/bench_eggbox.py)."""
+    from dataclasses import replace
+
+    from clusterdefects.dft import grid_translation_error
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    settings = DFTSettings.from_config(load_study(config, preset).settings["dft"])
+    # The check's physics is the grid and the box; the basis is kept cheap (production's dzp is slower).
+    spread, net_force = grid_translation_error(replace(settings, basis="sz(dzp)"), shifts=3)
+    assert spread < 0.02 and net_force < 0.05, (preset, settings.h, spread, net_force)
+
+
+def test_shipped_parent_was_relaxed_with_the_screen_settings():
+    """The default study starts from structures/Ag29_BDT12.screen-relaxed.xyz; if the screen preset's
+    energy settings or the model change, it must be remade (the .json says how)."""
+    import hashlib
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    study = load_study(config, "screen")
+    assert study.parent_source() == study.shipped_parent() == "structures/Ag29_BDT12.screen-relaxed.xyz"
+    assert study.parent_source("parent-model") == study.system["parent"]
+    provenance = json.loads((ROOT / study.shipped_parent()).with_suffix(".json").read_text())
+    relaxation = provenance["relaxation"]
+    assert relaxation["converged"] and relaxation["fmax"] <= relaxation["fmax_target"]
+    assert relaxation["fingerprint"] == DFTSettings.from_config(study.settings["dft"]).fingerprint(), \
+        f"screen settings changed: remake the shipped parent ({provenance['remake']})"
+    assert provenance["source_sha256"] == hashlib.sha256((ROOT / study.system["parent"]).read_bytes()).hexdigest()
+
+
+def test_an_unconverged_parent_is_not_shipped(tmp_path):
+    from clusterdefects.pipeline import shipped_parent
+
+    result = write_result(tmp_path / "result.json", converged=False, fmax=0.4)
+    (tmp_path / "relaxed.xyz").write_text("1\n\nAg 0 0 0\n")
+    with pytest.raises(InputError, match="not converged"):
+        shipped_parent(tmp_path / "relaxed.xyz", result["path"], tmp_path / "relaxed.xyz")

@@ -99,21 +99,27 @@ def test_stale_checkpoint_is_moved_aside(tmp_path):
     assert (tmp_path / "checkpoint" / "paired.stale" / "relax.traj").exists()
 
 
-def test_second_spin_state_starts_from_the_first_ones_hessian(tmp_path):
-    """seed_hessian: the new run's first step uses the old Hessian, untouched by the old forces."""
-    import numpy as np
+def bfgs_run(restart):
+    """A rattled Cu13 icosahedron after 8 EMT BFGS steps, and the Hessian its restart file holds."""
     from ase.calculators.emt import EMT
     from ase.cluster import Icosahedron
     from ase.optimize import BFGS
 
-    from clusterdefects.relax import seed_hessian
-
     atoms = Icosahedron("Cu", 2)
     atoms.rattle(0.05, seed=1)
     atoms.calc = EMT()
-    BFGS(atoms, restart=str(tmp_path / "first.json"), logfile=None).run(fmax=0.05, steps=8)
-    first_h = read_json_h(tmp_path / "first.json")
+    BFGS(atoms, restart=str(restart), logfile=None).run(fmax=0.05, steps=8)
+    return atoms, read_json_h(restart)
 
+
+def test_second_spin_state_starts_from_the_first_ones_hessian(tmp_path):
+    """seed_hessian: the new run's first step uses the old Hessian, untouched by the old forces."""
+    import numpy as np
+    from ase.optimize import BFGS
+
+    from clusterdefects.relax import seed_hessian
+
+    atoms, first_h = bfgs_run(tmp_path / "first.json")
     atoms.rattle(0.02, seed=2)
     assert seed_hessian(tmp_path / "second.json", tmp_path / "first.json", atoms)
     second = BFGS(atoms, restart=str(tmp_path / "second.json"), logfile=None)
@@ -121,6 +127,30 @@ def test_second_spin_state_starts_from_the_first_ones_hessian(tmp_path):
     assert np.allclose(read_json_h(tmp_path / "second.json"), first_h)  # no update on the first step
     assert not seed_hessian(tmp_path / "third.json", tmp_path / "first.json", atoms[:-1])  # other size
     assert not (tmp_path / "third.json").exists()
+
+
+def test_vacancy_starts_from_its_doped_isomers_hessian_without_the_removed_atom(tmp_path):
+    import numpy as np
+
+    from clusterdefects.relax import seed_hessian
+
+    doped, full = bfgs_run(tmp_path / "doped.json")
+    vacancy = doped.copy()
+    del vacancy[5]
+    assert seed_hessian(tmp_path / "vacancy.json", tmp_path / "doped.json", vacancy, drop_atom=5)
+    keep = [i for i in range(3 * len(doped)) if i // 3 != 5]
+    assert np.allclose(read_json_h(tmp_path / "vacancy.json"), full[np.ix_(keep, keep)])
+
+
+def test_only_vacancies_take_another_relaxations_hessian():
+    import yaml
+
+    from clusterdefects.study import load_study
+    from conftest import ROOT
+
+    study = load_study(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "screen")
+    assert study.hessian_flag("vacancy-Hg-crown") == "--hessian-from results/screen/relax/doped-Hg-crown"
+    assert study.hessian_flag("doped-Hg-crown") == study.hessian_flag("parent") == ""
 
 
 def read_json_h(path):

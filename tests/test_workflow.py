@@ -24,7 +24,7 @@ def smoke(smoke_run) -> Path:
 
 def job_counts(output: str) -> dict[str, str]:
     rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "analyse",
-             "figures", "total"}
+             "figures", "ship_parent", "total"}
     return dict(line.split()[:2] for line in output.splitlines() if line.split()[:1] and line.split()[0] in rules)
 
 
@@ -34,6 +34,18 @@ def test_dry_run_shows_the_whole_dag(workdir):
     assert job_counts(result.stdout) == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4",
                                          "atom_start": "1", "relax": "10", "collect": "1", "analyse": "1",
                                          "figures": "1", "total": "25"}
+
+
+def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
+    shipped = "structures/Ag29_BDT12.screen-relaxed.xyz"
+    result = snakemake(workdir, "-n", "--quiet", "rules", "--config", "remake_shipped_parent=true",
+                       "--forcerun", "ship_parent", "--", shipped)
+    assert result.returncode == 0, result.stderr
+    assert job_counts(result.stdout) == {"parent": "1", "relax": "1", "ship_parent": "1", "total": "3"}
+    detail = snakemake(workdir, "-n", "--config", "remake_shipped_parent=true", "--forcerun", "ship_parent",
+                       "--", shipped)
+    assert "results/screen/relax/parent-model/start.xyz" in detail.stdout + detail.stderr
+    assert "structures/Ag29_BDT12_TPP4.xyz" in detail.stdout + detail.stderr
 
 
 def test_lint_is_clean(workdir):
@@ -51,6 +63,7 @@ def test_screen_parent_and_sites(workdir):
     assert parent.get_chemical_formula("metal") == "Ag29C72H48S24" and len(parent) == 173
     report = json.loads((workdir / "results/screen/parent.json").read_text())
     assert report["point_group"] == "T" and report["superatom_electrons"] == 8
+    assert report["source"] == "structures/Ag29_BDT12.screen-relaxed.xyz"  # the shipped relaxed parent
 
 
 def test_smoke_relaxes_every_structure(smoke):

@@ -49,6 +49,16 @@ def cmd_parent(args: argparse.Namespace) -> None:
     write_xyz(args.output, cluster)
 
 
+def cmd_ship_parent(args: argparse.Namespace) -> None:
+    from .pipeline import shipped_parent
+
+    atoms, provenance = shipped_parent(args.relaxed, args.result, args.source)
+    write_json(args.provenance, provenance)
+    write_xyz(args.output, atoms)
+    print(f"wrote {args.output} and {args.provenance}: {provenance['what']}, "
+          f"fingerprint {provenance['relaxation']['fingerprint']}")
+
+
 def cmd_sites(args: argparse.Namespace) -> None:
     from .pipeline import check_expected_classes, load_cluster, sites_frame
     from .sites import analyse_symmetry, classify_sites
@@ -199,6 +209,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--strip-donors", type=_csv_list, default=[], help="e.g. P strips PPh3")
     s.add_argument("--allow-odd-electrons", action="store_true")
     s.set_defaults(func=cmd_parent)
+
+    s = sub.add_parser("ship-parent", help="a converged relaxed parent as a preset's shipped start")
+    s.add_argument("relaxed", help="relaxed.xyz of the parent")
+    s.add_argument("--result", required=True, help="its result.json (must be converged)")
+    s.add_argument("--source", required=True, help="the structure file the relaxation started from")
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--provenance", required=True, help="JSON written beside it")
+    s.set_defaults(func=cmd_ship_parent)
 
     s = sub.add_parser("sites", help="symmetry-distinct metal sites of a structure (XYZ or CIF)")
     s.add_argument("input")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from ase import Atoms
@@ -44,6 +46,14 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
                    allow_odd_electrons: bool = False) -> tuple[Atoms, dict]:
     """Gas-phase parent cluster from any structure file, validated; returns it with a report."""
     report = ReadReport(source=str(path))
+    shipped = Path(path).with_suffix(".json")
+    if shipped.is_file() and Path(path).suffix == ".xyz":
+        import json
+
+        relaxation = json.loads(shipped.read_text()).get("relaxation", {})
+        report.notes.append(f"start: a parent relaxed once at preset {relaxation.get('preset')} (settings "
+                            f"fingerprint {relaxation.get('fingerprint')}, {relaxation.get('steps')} steps; "
+                            f"provenance {shipped}); it is relaxed again with this preset's settings")
     cluster = load_cluster(path, host, report)
     metals = {s for s in cluster.get_chemical_symbols() if s not in NONMETALS}
     cluster = strip_ligands(cluster, strip_donors, metals, report)
@@ -69,6 +79,35 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
         "notes": report.notes,
     }
     return cluster, summary
+
+
+def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_path: str | Path,
+                   ) -> tuple[Atoms, dict[str, Any]]:
+    """A converged relaxed parent as the start a preset ships, with its provenance.
+
+    The provenance names the source file (and its SHA-256), the settings fingerprint and the costs of
+    the relaxation; the study relaxes the shipped start again with its own settings, so a start from
+    other settings or another GPAW only costs steps, never a wrong energy.
+    """
+    from .results import load_result, require_converged
+
+    result = load_result(result_path)
+    require_converged(result, allow_unconverged=False)
+    atoms = read(relaxed_path)
+    atoms.calc = None  # a start geometry: the energy and fmax it had are in the provenance
+    provenance = {
+        "what": f"parent {result['formula']} {result['charge']:+d} relaxed at preset {result.get('preset')}",
+        "source": str(source_path),
+        "source_sha256": hashlib.sha256(Path(source_path).read_bytes()).hexdigest(),
+        "relaxation": {k: result.get(k) for k in (
+            "preset", "energy", "fmax", "fmax_target", "converged", "steps", "force_calls", "wall_time_s",
+            "peak_memory_mb", "mpi_ranks", "fingerprint", "dft", "optimizer", "versions")},
+        "remake": f"snakemake --config preset={result.get('preset')} remake_shipped_parent=true --cores 2 "
+                  "-- <this file>",
+    }
+    atoms.info = {"structure_id": "parent", "kind": "parent", "charge": result["charge"],
+                  "source": str(source_path), "fingerprint": result["fingerprint"]}
+    return atoms, provenance
 
 
 def sites_frame(classes: list[SiteClass], paper_labels: dict[str, str] | None = None) -> pd.DataFrame:

@@ -147,11 +147,12 @@ def prepare_checkpoint(workdir: Path, identity: dict) -> None:
     save_json(id_path, identity)
 
 
-def seed_hessian(opt_path: Path, source: Path, atoms: Atoms) -> bool:
-    """Start a BFGS run at ``atoms`` with the Hessian another run of the same atoms ended with.
+def seed_hessian(opt_path: Path, source: Path, atoms: Atoms, drop_atom: int | None = None) -> bool:
+    """Start a BFGS run at ``atoms`` with the Hessian another run ended with.
 
     The seeded state says "already at these positions", so the first step uses the Hessian as it is
-    and no forces of the other run enter the update. Only for BFGS restart files of equal size.
+    and no forces of the other run enter the update. The other run had the same atoms or, with
+    ``drop_atom`` (a vacancy made from it), one atom more, whose rows and columns are removed.
     """
     from ase.io.jsonio import read_json, write_json
 
@@ -160,20 +161,38 @@ def seed_hessian(opt_path: Path, source: Path, atoms: Atoms) -> bool:
             hessian, _, _, maxstep = read_json(fd)[:4]
     except (OSError, ValueError, TypeError):
         return False
-    if np.shape(hessian) != (3 * len(atoms), 3 * len(atoms)):
+    hessian = np.asarray(hessian)
+    n = 3 * len(atoms)
+    if drop_atom is not None and hessian.shape == (n + 3, n + 3):
+        keep = np.delete(np.arange(n + 3), np.arange(3 * drop_atom, 3 * drop_atom + 3))
+        hessian = hessian[np.ix_(keep, keep)]
+    if hessian.shape != (n, n):
         return False
     if world().rank == 0:
         with open(opt_path, "w") as fd:
-            write_json(fd, (np.asarray(hessian), atoms.positions.ravel().copy(), np.zeros(3 * len(atoms)), maxstep))
+            write_json(fd, (hessian, atoms.positions.ravel().copy(), np.zeros(n), maxstep))
     world().barrier()
     return True
+
+
+def final_hessian(relaxed_dir: Path) -> Path | None:
+    """The BFGS state a finished relaxation ended with (its kept spin state), if there is one."""
+    from .results import load_result
+
+    try:
+        spin = load_result(relaxed_dir / "result.json")["spin_state"]
+    except InputError:
+        return None
+    path = relaxed_dir / "checkpoint" / spin / "optimizer.json"
+    return path if path.is_file() else None
 
 
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
                 workdir: Path, logdir: Path, hessian_from: Path | None = None) -> StateResult:
     """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``.
 
-    ``hessian_from``: a BFGS restart file whose Hessian a fresh run starts with (not on a resume).
+    ``hessian_from``: a BFGS restart file whose Hessian a fresh run starts with (not on a resume);
+    for a vacancy (``start.info['vacancy_index']``) it may be its doped isomer's, one atom larger.
     """
     prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax, spin, charge))
     logdir.mkdir(parents=True, exist_ok=True)
@@ -187,8 +206,8 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     if frames:
         say(f"resuming {spin} from step {progress.steps} ({frames} saved frames, rung {progress.rung})")
     elif hessian_from is not None and relax.optimizer == "BFGS" and not opt_path.exists() \
-            and seed_hessian(opt_path, hessian_from, atoms):
-        say(f"{spin}: BFGS starts with the Hessian of {hessian_from.parent.name}")
+            and seed_hessian(opt_path, hessian_from, atoms, start.info.get("vacancy_index")):
+        say(f"{spin}: BFGS starts with the Hessian of {hessian_from.parent.parent.parent.name}/{hessian_from.parent.name}")
     last_saved = atoms.positions.copy() if frames else None
     traj = Trajectory(str(traj_path), "a", atoms)
     t0 = time.perf_counter()
@@ -265,8 +284,12 @@ def peak_memory_mb() -> float:
 
 
 def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: RelaxSettings, spin_policy: str,
-                    meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Relax the structure in ``start_path``; writes relaxed.xyz and result.json in ``outdir``."""
+                    meta: dict[str, Any] | None = None, hessian_from: Path | None = None) -> dict[str, Any]:
+    """Relax the structure in ``start_path``; writes relaxed.xyz and result.json in ``outdir``.
+
+    ``hessian_from``: the folder of a finished relaxation (a vacancy's doped isomer) whose final BFGS
+    Hessian the first spin state starts with.
+    """
     start = read(start_path)
     charge = int(start.info.get("charge", 0))
     t_start = time.perf_counter()
@@ -274,7 +297,7 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
     for spin in spin_states(spin_policy):
         # A second spin state starts where the first ended, with its Hessian: only the spin differs.
         previous = states[-1] if states else None
-        state_start, hessian = start, None
+        state_start, hessian = start, final_hessian(hessian_from) if hessian_from else None
         if previous is not None:
             state_start = start.copy()
             state_start.positions = previous.atoms.positions
@@ -329,11 +352,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("outdir", type=Path)
     p.add_argument("--settings", required=True,
                    help="JSON: {dft: {...}, relax: {...}, spin: policy, meta: {...}}")
+    p.add_argument("--hessian-from", type=Path,
+                   help="folder of a finished relaxation whose final BFGS Hessian this one starts with")
     args = p.parse_args(argv)
     cfg = json.loads(args.settings)
     try:
         relax_structure(args.start, args.outdir, DFTSettings.from_config(cfg.get("dft", {})),
-                        RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), cfg.get("meta"))
+                        RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), cfg.get("meta"),
+                        args.hessian_from)
     except (InputError, SCFFailure) as err:
         if world().rank == 0:
             print(f"clusterdefects.relax: error: {args.start}: {err}", file=sys.stderr, flush=True)

@@ -12,6 +12,8 @@ from typing import Any
 from .errors import InputError
 
 CONFIG_FILE = "config/config.yaml"
+#: Structure id of the parent relaxed from the system's own file, when the shipped start is remade.
+MODEL_PARENT = "parent-model"
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +105,23 @@ class Study:
                "spin": self.settings["spin"][kind_of(sid)],
                "meta": {"preset": self.preset, "system": self.system_name, "kind": kind_of(sid)}}
         return shlex.quote(json.dumps(cfg, separators=(",", ":")))
+
+    def shipped_parent(self) -> str:
+        """Where this preset's relaxed parent ships (with its provenance beside it, as .json)."""
+        return f"structures/{self.system_name}.{self.preset}-relaxed.xyz"
+
+    def parent_source(self, parent_id: str = "parent") -> str:
+        """The file a parent starts from: the shipped relaxed parent where the preset uses one
+        (``shipped_parent: true``), else the system's own file (always so for ``parent-model``)."""
+        if parent_id == "parent" and self.settings.get("shipped_parent"):
+            return self.shipped_parent()
+        return self.system["parent"]
+
+    def hessian_flag(self, sid: str) -> str:
+        """A vacancy's relaxation starts with the final BFGS Hessian of the doped isomer it is made from."""
+        if kind_of(sid) != "vacancy":
+            return ""
+        return f"--hessian-from {self.results}/relax/{sid.replace('vacancy-', 'doped-', 1)}"
 
     def unconverged_flag(self) -> str:
         return "--allow-unconverged" if self.settings.get("allow_unconverged") else ""

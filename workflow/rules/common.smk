@@ -3,9 +3,11 @@
 
 wildcard_constraints:
     preset="[A-Za-z0-9_]+",
+    system="[A-Za-z0-9_]+",
     dopant="[A-Z][a-z]?",
     site="[a-z][a-z0-9-]*",
-    sid="(parent|(doped|vacancy)-[A-Z][a-z]?-[a-z][a-z0-9-]*|atom-[A-Z][a-z]?)",
+    parent_id="parent(-model)?",
+    sid="(parent(-model)?|(doped|vacancy)-[A-Z][a-z]?-[a-z][a-z0-9-]*|atom-[A-Z][a-z]?)",
 
 
 def study(wildcards):

@@ -16,6 +16,7 @@ rule relax:
         "results/{preset}/logs/relax-{sid}.log",
     params:
         settings=lambda w: study(w).relax_args(w.sid),
+        hessian=lambda w: study(w).hessian_flag(w.sid),
         outdir=lambda w, output: str(Path(output.result).parent),
     threads: lambda w: study(w).resources()["tasks"]
     resources:
@@ -29,7 +30,7 @@ rule relax:
     shell:
         "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
         "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.relax {input} {params.outdir} "
-        "--settings {params.settings} > {log} 2>&1"
+        "--settings {params.settings} {params.hessian} > {log} 2>&1"
 
 
 rule collect:

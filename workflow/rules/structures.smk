@@ -11,13 +11,15 @@ localrules:
 
 
 rule parent:
+    # `parent`: the study's parent (from the shipped relaxed parent where the preset says so);
+    # `parent-model`: always from the system's own file, to remake the shipped one (ship.smk).
     input:
-        lambda w: study(w).system["parent"],
+        lambda w: study(w).parent_source(w.parent_id),
     output:
-        xyz="results/{preset}/relax/parent/start.xyz",
-        report="results/{preset}/parent.json",
+        xyz="results/{preset}/relax/{parent_id}/start.xyz",
+        report="results/{preset}/{parent_id}.json",
     log:
-        "results/{preset}/logs/parent.log",
+        "results/{preset}/logs/{parent_id}.log",
     params:
         args=lambda w: study(w).parent_args(),
     conda:
