@@ -25,7 +25,8 @@ def smoke(smoke_run) -> Path:
 def job_counts(output: str) -> dict[str, str]:
     rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "analyse",
              "figures", "ship_parent", "total"}
-    return dict(line.split()[:2] for line in output.splitlines() if line.split()[:1] and line.split()[0] in rules)
+    rows = (line.split() for line in output.splitlines())
+    return {row[0]: row[1] for row in rows if len(row) == 2 and row[0] in rules and row[1].isdigit()}
 
 
 def test_dry_run_shows_the_whole_dag(workdir):
