@@ -66,7 +66,7 @@ def worker(name: str, iterations: int, out: Path) -> None:
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     screen = DFTSettings.from_config(load_study(config, "screen").settings["dft"])
-    atoms = boxed(cut(name), screen.vacuum)
+    atoms = boxed(cut(name), screen.vacuum, screen.h)
     settings = replace(screen, maxiter=iterations, convergence={"energy": 1e-12, "density": 1e-12})
     txt = out.with_suffix(".txt")
     atoms.calc = make_calculator(settings, CLUSTERS[name], spinpol=False, txt=str(txt))

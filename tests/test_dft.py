@@ -56,6 +56,30 @@ def test_results_with_different_fingerprints_cannot_be_combined(tmp_path):
         summary_frame([a, b], allow_unconverged=True)
 
 
+def test_isomers_from_different_boxes_cannot_be_combined(tmp_path):
+    a = write_result(tmp_path / "a.json", kind="parent", box_A=[26.4, 26.4, 26.4])
+    b = write_result(tmp_path / "b.json", kind="doped", box_A=[27.28, 27.28, 27.28])
+    atom = write_result(tmp_path / "c.json", kind="atom", box_A=[10.56, 10.56, 10.56])
+    assert check_combinable([a, atom]) == "aaaa"  # the free atom has a box of its own
+    with pytest.raises(InputError, match="b.json: computed in a .* box.*different grids"):
+        check_combinable([a, b, atom])
+
+
+def test_box_edges_are_whole_multiples_of_four_grid_spacings():
+    import numpy as np
+    from ase import Atoms
+
+    from clusterdefects.dft import box_for, boxed
+
+    atoms = Atoms("H2", positions=[(0, 0, 0), (0.74, 0, 0)])
+    edges = box_for(atoms, vacuum=5.0, h=0.22)
+    assert np.allclose(edges / 0.88, np.round(edges / 0.88)) and np.all(edges >= [10.74, 10, 10])
+    shared = boxed(atoms, 5.0, 0.22, box=[12.32, 12.32, 12.32])
+    assert np.allclose(shared.cell.lengths(), 12.32) and np.allclose(shared.positions.mean(axis=0), 6.16)
+    with pytest.raises(InputError, match="leaves less than 5.0 Å of vacuum"):
+        boxed(atoms, 5.0, 0.22, box=[10.0, 10.0, 10.0])
+
+
 def test_unconverged_result_is_refused_unless_allowed(tmp_path):
     a = write_result(tmp_path / "a.json")
     b = write_result(tmp_path / "b.json", converged=False, fmax=0.4)

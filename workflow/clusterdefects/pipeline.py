@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,6 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
     report = ReadReport(source=str(path))
     shipped = Path(path).with_suffix(".json")
     if shipped.is_file() and Path(path).suffix == ".xyz":
-        import json
-
         relaxation = json.loads(shipped.read_text()).get("relaxation", {})
         report.notes.append(f"start: a parent relaxed once at preset {relaxation.get('preset')} (settings "
                             f"fingerprint {relaxation.get('fingerprint')}, {relaxation.get('steps')} steps; "
@@ -82,12 +81,13 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
 
 
 def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_path: str | Path,
-                   ) -> tuple[Atoms, dict[str, Any]]:
+                   via: str | Path | None = None) -> tuple[Atoms, dict[str, Any]]:
     """A converged relaxed parent as the start a preset ships, with its provenance.
 
     The provenance names the source file (and its SHA-256), the settings fingerprint and the costs of
     the relaxation; the study relaxes the shipped start again with its own settings, so a start from
-    other settings or another GPAW only costs steps, never a wrong energy.
+    other settings or another GPAW only costs steps, never a wrong energy. ``via``: the provenance of
+    an earlier shipped parent this relaxation started from (kept as ``started_from``).
     """
     from .results import load_result, require_converged
 
@@ -105,6 +105,8 @@ def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_pat
         "remake": f"snakemake --config preset={result.get('preset')} remake_shipped_parent=true --cores 2 "
                   "-- <this file>",
     }
+    if via:
+        provenance["started_from"] = json.loads(Path(via).read_text())
     atoms.info = {"structure_id": "parent", "kind": "parent", "charge": result["charge"],
                   "source": str(source_path), "fingerprint": result["fingerprint"]}
     return atoms, provenance

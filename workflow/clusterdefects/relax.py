@@ -27,7 +27,7 @@ from ase.io import read
 from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
 
-from .dft import SCF_LADDER, DFTSettings, apply_rung, boxed, initial_magmoms, make_calculator, versions
+from .dft import SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, initial_magmoms, make_calculator, versions
 from .errors import InputError
 
 OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGSLineSearch}
@@ -124,11 +124,13 @@ def resume_positions(atoms: Atoms, traj_path: Path) -> int:
         return 0
 
 
-def checkpoint_identity(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int) -> dict:
-    """What a checkpoint must match to be resumed: start geometry, settings, optimizer, spin, charge."""
+def checkpoint_identity(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
+                        box: np.ndarray | None = None) -> dict:
+    """What a checkpoint must match to be resumed: start geometry, settings, box, optimizer, spin, charge."""
     digest = hashlib.sha256(np.round(start.positions, 5).tobytes() + str(start.symbols).encode()).hexdigest()[:16]
-    return {"start": digest, "fingerprint": dft.fingerprint(), "optimizer": relax.optimizer, "spin": spin,
-            "charge": charge}
+    edges = box_for(start, dft.vacuum, dft.h) if box is None else np.asarray(box)
+    return {"start": digest, "fingerprint": dft.fingerprint(), "box": [round(float(x), 4) for x in edges],
+            "optimizer": relax.optimizer, "spin": spin, "charge": charge}
 
 
 def prepare_checkpoint(workdir: Path, identity: dict) -> None:
@@ -188,16 +190,18 @@ def final_hessian(relaxed_dir: Path) -> Path | None:
 
 
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
-                workdir: Path, logdir: Path, hessian_from: Path | None = None) -> StateResult:
+                workdir: Path, logdir: Path, hessian_from: Path | None = None,
+                box: np.ndarray | None = None) -> StateResult:
     """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``.
 
     ``hessian_from``: a BFGS restart file whose Hessian a fresh run starts with (not on a resume);
     for a vacancy (``start.info['vacancy_index']``) it may be its doped isomer's, one atom larger.
+    ``box``: the study's box edges (Å); default the structure's own ``box_for``.
     """
-    prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax, spin, charge))
+    prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax, spin, charge, box))
     logdir.mkdir(parents=True, exist_ok=True)
     traj_path, opt_path, progress_path = workdir / "relax.traj", workdir / "optimizer.json", workdir / "progress.json"
-    atoms = boxed(start, dft.vacuum)
+    atoms = boxed(start, dft.vacuum, dft.h, box)
     spinpol = spin == "polarized"
     if spinpol:
         atoms.set_initial_magnetic_moments(initial_magmoms(atoms, POLARIZED_START))
@@ -284,13 +288,16 @@ def peak_memory_mb() -> float:
 
 
 def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: RelaxSettings, spin_policy: str,
-                    meta: dict[str, Any] | None = None, hessian_from: Path | None = None) -> dict[str, Any]:
+                    meta: dict[str, Any] | None = None, hessian_from: Path | None = None,
+                    box_from: Path | None = None) -> dict[str, Any]:
     """Relax the structure in ``start_path``; writes relaxed.xyz and result.json in ``outdir``.
 
     ``hessian_from``: the folder of a finished relaxation (a vacancy's doped isomer) whose final BFGS
-    Hessian the first spin state starts with.
+    Hessian the first spin state starts with. ``box_from``: the structure whose box this one shares
+    (the study's parent start), so that every isomer is computed on the same grid.
     """
     start = read(start_path)
+    box = box_for(read(box_from), dft.vacuum, dft.h) if box_from else box_for(start, dft.vacuum, dft.h)
     charge = int(start.info.get("charge", 0))
     t_start = time.perf_counter()
     states: list[StateResult] = []
@@ -303,7 +310,7 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
             state_start.positions = previous.atoms.positions
             hessian = outdir / "checkpoint" / previous.spin / "optimizer.json"
         states.append(relax_state(state_start, dft, relax, spin, charge, outdir / "checkpoint" / spin,
-                                  outdir / "logs", hessian))
+                                  outdir / "logs", hessian, box))
     best = min(states, key=lambda s: s.energy)
     result = {
         "structure_id": start.info.get("structure_id", outdir.name),
@@ -323,6 +330,7 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
         "wall_time_this_run_s": round(time.perf_counter() - t_start, 1),
         "peak_memory_mb": round(peak_memory_mb(), 1),
         "mpi_ranks": world().size,
+        "box_A": [round(float(x), 4) for x in box],
         "magmom": best.magmom,
         "spin_policy": spin_policy,
         "spin_state": best.spin,
@@ -354,12 +362,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="JSON: {dft: {...}, relax: {...}, spin: policy, meta: {...}}")
     p.add_argument("--hessian-from", type=Path,
                    help="folder of a finished relaxation whose final BFGS Hessian this one starts with")
+    p.add_argument("--box-from", type=Path, help="structure whose box this one shares (the study's parent start)")
     args = p.parse_args(argv)
     cfg = json.loads(args.settings)
     try:
         relax_structure(args.start, args.outdir, DFTSettings.from_config(cfg.get("dft", {})),
                         RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), cfg.get("meta"),
-                        args.hessian_from)
+                        args.hessian_from, args.box_from)
     except (InputError, SCFFailure) as err:
         if world().rank == 0:
             print(f"clusterdefects.relax: error: {args.start}: {err}", file=sys.stderr, flush=True)

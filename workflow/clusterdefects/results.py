@@ -48,6 +48,12 @@ def check_combinable(results: list[dict[str, Any]], allow_unconverged: bool = Fa
             raise InputError(result["path"], f"settings fingerprint {result['fingerprint']} differs from "
                              f"{reference['fingerprint']} of {reference['path']}; energies from different "
                              "settings cannot be compared", "rerun both with the same preset")
+    in_study_box = [r for r in results if "box_A" in r and r.get("kind") != "atom"]
+    for result in in_study_box[1:]:
+        if result["box_A"] != in_study_box[0]["box_A"]:
+            raise InputError(result["path"], f"computed in a {result['box_A']} Å box, {in_study_box[0]['path']} "
+                             f"in {in_study_box[0]['box_A']} Å; energies from different grids cannot be compared",
+                             "rerun it: the relax rule puts every isomer in the parent's box")
     for result in results:
         require_converged(result, allow_unconverged)
     return reference["fingerprint"]

@@ -123,6 +123,15 @@ class Study:
             return ""
         return f"--hessian-from {self.results}/relax/{sid.replace('vacancy-', 'doped-', 1)}"
 
+    def box_source(self, sid: str) -> list[str]:
+        """Parent, doped and vacancy isomers share the box of the parent's start (one grid per study)."""
+        if kind_of(sid) == "atom" or sid == MODEL_PARENT:
+            return []
+        return [f"{self.results}/relax/parent/start.xyz"]
+
+    def box_flag(self, sid: str) -> str:
+        return " ".join(f"--box-from {path}" for path in self.box_source(sid))
+
     def unconverged_flag(self) -> str:
         return "--allow-unconverged" if self.settings.get("allow_unconverged") else ""
 

@@ -8,7 +8,8 @@ localrules:
 
 rule relax:
     input:
-        "results/{preset}/relax/{sid}/start.xyz",
+        start="results/{preset}/relax/{sid}/start.xyz",
+        box=lambda w: study(w).box_source(w.sid),
     output:
         result="results/{preset}/relax/{sid}/result.json",
         xyz="results/{preset}/relax/{sid}/relaxed.xyz",
@@ -17,6 +18,7 @@ rule relax:
     params:
         settings=lambda w: study(w).relax_args(w.sid),
         hessian=lambda w: study(w).hessian_flag(w.sid),
+        box=lambda w: study(w).box_flag(w.sid),
         outdir=lambda w, output: str(Path(output.result).parent),
     threads: lambda w: study(w).resources()["tasks"]
     resources:
@@ -29,8 +31,8 @@ rule relax:
         "../../envs/gpaw.yaml"
     shell:
         "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
-        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.relax {input} {params.outdir} "
-        "--settings {params.settings} {params.hessian} > {log} 2>&1"
+        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.relax {input.start} {params.outdir} "
+        "--settings {params.settings} {params.hessian} {params.box} > {log} 2>&1"
 
 
 rule collect:
