@@ -297,7 +297,7 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
     (the study's parent start), so that every isomer is computed on the same grid.
     """
     start = read(start_path)
-    box = box_for(read(box_from), dft.vacuum, dft.h) if box_from else box_for(start, dft.vacuum, dft.h)
+    box = box_for(read(box_from) if box_from else start, dft.vacuum, dft.h)
     charge = int(start.info.get("charge", 0))
     t_start = time.perf_counter()
     states: list[StateResult] = []
