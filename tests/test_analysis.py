@@ -119,3 +119,18 @@ def test_show_names_the_target_when_a_table_is_missing(tmp_path):
     assert "| a | b |" in show("energies", "smoke", "md", tmp_path)
     assert json.loads(show("energies", "smoke", "json", tmp_path)) == [{"a": 1.0, "b": "x"}]
     assert to_markdown(pd.DataFrame({"x": [1.5]})).splitlines()[2] == "| 1.5000 |"
+
+
+def test_partial_analysis_uses_only_whole_sets_of_isomers():
+    import yaml
+
+    from clusterdefects.study import load_study
+    from conftest import ROOT
+
+    study = load_study(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "screen")
+    doped, vacancies = study.doped_ids(), study.vacancy_ids()
+    assert study.finished_groups(set(doped)) == []  # nothing without the parent
+    some = {"parent", "atom-Hg", *doped, *vacancies[:2]}
+    assert study.finished_groups(some) == ["parent", *doped, "atom-Hg"]
+    assert study.finished_groups(some - {doped[0]}) == ["parent", "atom-Hg"]
+    assert study.finished_groups(set(study.structure_ids())) == study.structure_ids()

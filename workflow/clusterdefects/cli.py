@@ -136,10 +136,21 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     config = yaml.safe_load(Path(args.config).read_text())
     study = load_study(config, args.preset)
     root = Path(args.results) / study.preset
-    results, relaxed = load_outputs(root / "relax", study.structure_ids(), bool(study.settings.get("allow_unconverged")))
+    ids, outdir = study.structure_ids(), root / "tables"
+    if args.partial:
+        done = {sid for sid in ids if (root / "relax" / sid / "result.json").is_file()}
+        ids, outdir = study.finished_groups(done), root / "partial" / "tables"
+        if not ids:
+            raise InputError(root / "relax" / "parent" / "result.json", "the parent is not relaxed yet",
+                             f"run: snakemake {root}/relax/parent/result.json --config preset={study.preset}")
+        print(f"partial: tables of {', '.join(ids)}; left out (their set is unfinished): "
+              f"{', '.join(sorted(set(study.structure_ids()) - set(ids))) or '-'}")
+    results, relaxed = load_outputs(root / "relax", ids, bool(study.settings.get("allow_unconverged")))
     tables = build_tables(results, relaxed, root / "sites.csv", study.system, study.preset)
-    for path in write_tables(tables, root / "tables"):
+    for path in write_tables(tables, outdir):
         print(f"wrote {path}")
+    if args.partial:
+        return
     sites = read_sites(root / "sites.csv")
     roles = dict(zip(sites["class"], sites["role"]))
     print(f"wrote {write_database(results, relaxed, root / 'structures.db', study.preset, roles)}")
@@ -263,6 +274,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--preset", default="screen")
     s.add_argument("--config", default="config/config.yaml")
     s.add_argument("--results", default="results")
+    s.add_argument("--partial", action="store_true",
+                   help="while a study runs: tables of its finished sets of isomers, in <preset>/partial/tables")
     s.set_defaults(func=cmd_analyse)
 
     s = sub.add_parser("figures", help="energy diagram, fragmentation heat map, isomer pictures")

@@ -86,6 +86,17 @@ class Study:
         """Every structure of the study: parent, doped and vacancy isomers, free dopant atoms."""
         return ["parent", *self.doped_ids(), *self.vacancy_ids(), *self.atom_ids()]
 
+    def finished_groups(self, finished: set[str]) -> list[str]:
+        """The ids a partial analysis may use: parent and atoms, and each whole set of isomers.
+
+        Relative energies compare a composition's isomers with its lowest one, so a set of doped or
+        vacancy isomers counts only once every one of its isomers (and the parent) is finished.
+        """
+        if "parent" not in finished:
+            return []
+        groups = [["parent"], self.doped_ids(), self.vacancy_ids(), self.atom_ids()]
+        return [sid for group in groups if set(group) <= finished for sid in group]
+
     def result_files(self) -> list[str]:
         return [f"{self.results}/relax/{sid}/result.json" for sid in self.structure_ids()]
 
