@@ -1,0 +1,111 @@
+"""SCF iterations to convergence of one structure, per density mixer (and smearing), at a preset's settings.
+
+    .venv/bin/python benchmarks/bench_scf.py [--structure results/screen/relax/vacancy-Hg-tetrahedral/start.xyz]
+                                             [--variants preset pulay soft smear0.05] [--ranks 2]
+
+Why: the Ag28 2- vacancy isomers have an open 1P shell, near-degenerate levels at the Fermi level,
+and their SCF took 20-33 iterations per ionic step against 5-14 for the closed-shell isomers. Each
+variant is one single point from scratch, on the study's grid (box of the parent's start), under
+`mpiexec -n R gpaw python`. The mixer is not part of the settings fingerprint (it changes the path
+to the SCF solution, not the solution), so a faster mixer can be adopted without rerunning anything.
+A smearing variant changes the energies (another fingerprint): it is shown to price that choice.
+Prints iterations, seconds per iteration, wall time and the energy of each variant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_scaling import iteration_times  # noqa: E402
+
+#: name -> (mixer or None for the preset's, Fermi-Dirac width or None for the preset's)
+VARIANTS = {
+    "preset": (None, None),
+    "pulay": ({"backend": "pulay", "beta": 0.05, "nmaxold": 5, "weight": 50.0}, None),
+    "soft": ({"beta": 0.02, "nmaxold": 8, "weight": 100.0}, None),
+    "smear0.05": (None, 0.05),
+}
+
+
+def worker(job: dict) -> None:
+    """Runs under MPI: one single point of the structure with one variant."""
+    import yaml
+    from ase.io import read
+    from gpaw.mpi import world
+
+    from clusterdefects.dft import DFTSettings, box_for, boxed, make_calculator
+    from clusterdefects.study import load_study
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    dft = DFTSettings.from_config(load_study(config, job["preset"]).settings["dft"])
+    mixer, width = VARIANTS[job["variant"]]
+    settings = replace(dft, mixer=mixer or dft.mixer,
+                       occupations={**dft.occupations, "width": width} if width else dft.occupations)
+    start = read(job["structure"])
+    box = box_for(read(job["box_from"]), dft.vacuum, dft.h)
+    atoms = boxed(start, dft.vacuum, dft.h, box)
+    txt = Path(job["out"]).with_suffix(".txt")
+    atoms.calc = make_calculator(settings, int(start.info.get("charge", 0)), spinpol=False, txt=str(txt))
+    t0 = time.perf_counter()
+    energy = atoms.get_potential_energy()
+    wall = time.perf_counter() - t0
+    if world.rank == 0:
+        steps = iteration_times(txt)
+        Path(job["out"]).write_text(json.dumps({
+            "iterations": len(steps) + 1, "s_per_iteration": sum(steps) / max(len(steps), 1), "wall_s": wall,
+            "energy": energy, "fingerprint": settings.fingerprint()}))
+
+
+def run(job: dict, ranks: int) -> dict:
+    from clusterdefects.study import MPI_ENVIRONMENT
+
+    env = dict(os.environ, **MPI_ENVIRONMENT, BENCH_SCF_JOB=json.dumps(job))
+    gpaw = Path(sys.executable).parent / "gpaw"
+    done = subprocess.run(["mpiexec", "-n", str(ranks), str(gpaw), "python", __file__], env=env,
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        sys.exit(f"bench_scf: variant {job['variant']} failed:\n{done.stderr[-2000:]}")
+    return json.loads(Path(job["out"]).read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--structure", default="results/screen/relax/vacancy-Hg-tetrahedral/start.xyz")
+    parser.add_argument("--box-from", default="results/screen/relax/parent/start.xyz")
+    parser.add_argument("--preset", default="screen")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    parser.add_argument("--ranks", type=int, default=2)
+    args = parser.parse_args()
+    for path in (args.structure, args.box_from):
+        if not (ROOT / path).is_file():
+            sys.exit(f"bench_scf: {path} not found. Fix: run the study up to it (snakemake {path}).")
+    print(f"{args.structure}, {args.preset} preset, {args.ranks} MPI ranks, one single point per variant")
+    print(f"{'variant':<10} {'iterations':>10} {'s/iter':>7} {'wall s':>7} {'energy eV':>12} {'fingerprint':>17}")
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="bench-scf-") as tmp:
+        for variant in args.variants:
+            job = {"variant": variant, "preset": args.preset, "structure": str(ROOT / args.structure),
+                   "box_from": str(ROOT / args.box_from), "out": str(Path(tmp) / f"{variant}.json")}
+            r = rows[variant] = run(job, args.ranks)
+            print(f"{variant:<10} {r['iterations']:>10} {r['s_per_iteration']:>7.2f} {r['wall_s']:>7.0f} "
+                  f"{r['energy']:>12.4f} {r['fingerprint']:>17}", flush=True)
+    if "preset" in rows:
+        for variant, r in rows.items():
+            print(f"{variant}: iterations / preset's = {r['iterations'] / rows['preset']['iterations']:.2f}")
+
+
+if __name__ == "__main__":
+    if "BENCH_SCF_JOB" in os.environ:
+        worker(json.loads(os.environ["BENCH_SCF_JOB"]))
+    else:
+        main()
