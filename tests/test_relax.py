@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -42,6 +43,21 @@ def run(start, outdir, settings) -> subprocess.CompletedProcess:
                           timeout=900)
 
 
+def kill_at_step(start: Path, outdir: Path, settings: dict, step: int) -> int:
+    """Start a relaxation, SIGKILL it once it has saved ``step`` steps; returns the steps saved."""
+    progress = outdir / "checkpoint" / "paired" / "progress.json"
+    proc = subprocess.Popen(relax_cmd(start, outdir, settings), env=MPI_ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if progress.is_file() and json.loads(progress.read_text())["steps"] >= step:
+            break
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return json.loads(progress.read_text())["steps"]
+
+
 def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     whole = run(start, tmp_path / "whole", TIGHT)
     assert whole.returncode == 0, whole.stderr[-2000:]
@@ -49,17 +65,7 @@ def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     assert reference["converged"] and reference["steps"] >= 4
 
     outdir = tmp_path / "killed"
-    progress = outdir / "checkpoint" / "paired" / "progress.json"
-    proc = subprocess.Popen(relax_cmd(start, outdir, TIGHT), env=MPI_ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        if progress.is_file() and json.loads(progress.read_text())["steps"] >= 2:
-            break
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    steps_at_kill = json.loads(progress.read_text())["steps"]
+    steps_at_kill = kill_at_step(start, outdir, TIGHT, 2)
     assert 2 <= steps_at_kill < reference["steps"]
     assert not (outdir / "result.json").exists()
 
@@ -72,6 +78,27 @@ def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     relaxed = read(outdir / "relaxed.xyz")
     assert abs(relaxed.get_potential_energy() - result["energy"]) < 1e-9
     assert result["fingerprint"] == reference["fingerprint"] and result["mpi_ranks"] == 2
+
+
+def test_killed_lbfgs_family_run_resumes_with_a_fresh_memory(start, tmp_path):
+    settings = {**TIGHT, "relax": {**TIGHT["relax"], "optimizer": "PreconLBFGS"}}
+    whole = run(start, tmp_path / "whole", settings)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    reference = json.loads((tmp_path / "whole" / "result.json").read_text())
+    outdir = tmp_path / "killed"
+    steps_at_kill = kill_at_step(start, outdir, settings, 2)
+    assert steps_at_kill < reference["steps"]
+    assert (outdir / "checkpoint" / "paired" / "optimizer.json").exists()
+    energy_at_kill = read(outdir / "checkpoint" / "paired" / "relax.traj", -1).get_potential_energy()
+
+    resumed = run(start, outdir, settings)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resuming paired from step {steps_at_kill}" in resumed.stdout
+    result = json.loads((outdir / "result.json").read_text())
+    assert result["converged"] and result["optimizer"] == "PreconLBFGS"
+    # The fresh memory takes its own path down, to a minimum within the loose fmax of the reference's.
+    assert result["steps"] > steps_at_kill and result["energy"] < energy_at_kill
+    assert abs(result["energy"] - reference["energy"]) < 0.05
 
 
 def test_scf_failure_climbs_the_ladder_then_stops_clearly(start, tmp_path):
@@ -158,3 +185,15 @@ def read_json_h(path):
 
     with open(path) as fd:
         return read_json(fd)[0]
+
+
+@pytest.mark.parametrize("optimizer", ["BFGS", "PreconLBFGS"])
+def test_force_calls_count_every_scf_the_optimizer_asks_for(start, tmp_path, optimizer):
+    settings = {**TIGHT, "relax": {"optimizer": optimizer, "fmax": 0.25, "steps": 8}}
+    done = run(start, tmp_path / optimizer, settings)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((tmp_path / optimizer / "result.json").read_text())
+    logs = "".join(p.read_text() for p in (tmp_path / optimizer / "logs").glob("gpaw-*.txt"))
+    scf_runs = [int(n) for n in re.findall(r"^Converged in (\d+) steps", logs, flags=re.M)]
+    assert result["force_calls"] == len(scf_runs) >= result["steps"] + 1
+    assert result["scf_iterations"] == sum(scf_runs)

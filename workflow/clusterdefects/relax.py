@@ -26,11 +26,19 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
+from ase.optimize.precon import PreconLBFGS
 
 from .dft import SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, initial_magmoms, make_calculator, versions
 from .errors import InputError
 
-OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGSLineSearch}
+#: PreconLBFGS: ASE's default (Exp preconditioner from 100 atoms on, Armijo line search, whose trial
+#: energies are DFT calls too: ``count_dft_calls`` counts every one).
+OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGSLineSearch,
+              "PreconLBFGS": PreconLBFGS}
+#: Optimizers whose saved state is consistent with any last saved frame. BFGS skips an update with no
+#: displacement; the L-BFGS family would divide by zero when a kill fell between a saved step and its
+#: forces, so they resume from the last frame with a fresh memory.
+RESUMES_OWN_STATE = ("BFGS", "FIRE")
 SPIN_POLICIES = ("paired", "polarized", "lowest")
 #: Starting total moment (μB) of a spin-polarised run: a triplet for even electron counts.
 POLARIZED_START = 2.0
@@ -149,6 +157,13 @@ def prepare_checkpoint(workdir: Path, identity: dict) -> None:
     save_json(id_path, identity)
 
 
+def forget_optimizer_state(opt_path: Path) -> None:
+    """Drop a saved optimizer state (rank 0); the run continues from its last frame afresh."""
+    if world().rank == 0:
+        opt_path.unlink(missing_ok=True)
+    world().barrier()
+
+
 def seed_hessian(opt_path: Path, source: Path, atoms: Atoms, drop_atom: int | None = None) -> bool:
     """Start a BFGS run at ``atoms`` with the Hessian another run ended with.
 
@@ -189,6 +204,19 @@ def final_hessian(relaxed_dir: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+def count_dft_calls(calc: Any, progress: Progress) -> None:
+    """Count each converged SCF of ``calc`` (one DFT energy and force call) and its iterations.
+
+    Line searches and preconditioners ask for energies and forces between optimizer steps, so
+    the calculator, not the optimizer's step count, says what a relaxation cost.
+    """
+    def on_converged() -> None:
+        progress.force_calls += 1
+        progress.scf_iterations += int(calc.get_number_of_iterations() or 0)
+
+    calc.hooks["converged"] = on_converged
+
+
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
                 workdir: Path, logdir: Path, hessian_from: Path | None = None,
                 box: np.ndarray | None = None) -> StateResult:
@@ -209,6 +237,8 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     frames = resume_positions(atoms, traj_path)
     if frames:
         say(f"resuming {spin} from step {progress.steps} ({frames} saved frames, rung {progress.rung})")
+        if relax.optimizer not in RESUMES_OWN_STATE:
+            forget_optimizer_state(opt_path)
     elif hessian_from is not None and relax.optimizer == "BFGS" and not opt_path.exists() \
             and seed_hessian(opt_path, hessian_from, atoms, start.info.get("vacancy_index")):
         say(f"{spin}: BFGS starts with the Hessian of {hessian_from.parent.parent.parent.name}/{hessian_from.parent.name}")
@@ -220,7 +250,6 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
 
     def on_step() -> None:
         nonlocal last_saved, t0
-        progress.force_calls += 1
         if last_saved is not None and np.allclose(last_saved, atoms.positions):
             return  # the frame a restart begins with is already saved
         traj.write()
@@ -228,7 +257,6 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
         now = time.perf_counter()
         frames_saved[0] += 1
         progress.steps = frames_saved[0] - 1  # frame 0 is the start
-        progress.scf_iterations += int(atoms.calc.get_number_of_iterations() or 0)
         progress.wall_time_s += now - t0
         fmax = float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
         say(f"{spin:9s} step {progress.steps:4d}  E = {atoms.get_potential_energy():.6f} eV  "
@@ -245,6 +273,7 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
         txt = logdir / f"gpaw-{spin}-{len(list(logdir.glob(f'gpaw-{spin}-*.txt'))) + 1}.txt"
         world().barrier()
         atoms.calc = make_calculator(settings, charge, spinpol, str(txt))
+        count_dft_calls(atoms.calc, progress)
         optimizer = OPTIMIZERS[relax.optimizer](atoms, restart=str(opt_path), logfile=None)
         optimizer.attach(on_step, interval=1)
         try:
