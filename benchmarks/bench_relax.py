@@ -5,8 +5,9 @@
 staged: what the workflow does. The parent is relaxed once, and each doped isomer starts from the
         relaxed parent. The parent's cost is shared by all isomers of the study, and the parent line
         shows it.
-naive:  ASE BFGS on the same doped isomer made from the *unrelaxed* parent, with the same final
-        settings (the preset's DFT, optimizer and fmax).
+naive:  ASE BFGS on the same doped isomer made from the *unrelaxed* parent (the system's own file,
+        `parent-model`, not the shipped relaxed one), with the same final settings (the preset's DFT,
+        optimizer and fmax) in the study's box, so that the two energies can be compared.
 
 Both use `gpaw python -m clusterdefects.relax`, and both are resumable. The staged relaxations are
 the study's own files (results/<preset>/relax/), made or reused through snakemake. The naive one goes
@@ -26,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from clusterdefects.results import load_result
-from clusterdefects.study import MPI_ENVIRONMENT, load_study
+from clusterdefects.study import MODEL_PARENT, MPI_ENVIRONMENT, load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -60,12 +61,15 @@ def main() -> None:
         "--rerun-triggers", "mtime", "--", f"results/{args.preset}/relax/{sid}/result.json"])
 
     print(f"naive: {sid} from the unrelaxed parent, {args.ranks} MPI ranks", flush=True)
-    sh([str(BIN / "clusterdefects"), "dope", str(relax / "parent/start.xyz"),
+    sh([str(BIN / "snakemake"), "--cores", "1", "--config", f"preset={args.preset}",
+        "--", f"results/{args.preset}/relax/{MODEL_PARENT}/start.xyz"])
+    sh([str(BIN / "clusterdefects"), "dope", str(relax / f"{MODEL_PARENT}/start.xyz"),
         "--sites", f"results/{args.preset}/sites.csv", "--site", args.site, "--dopant", args.dopant,
         f"--charge={study.system['charges']['doped']}", "-o", str(naive / "start.xyz")], naive / "dope.log")
     settings = shlex.split(study.relax_args(sid))[0]
     sh(["mpiexec", "-n", str(args.ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax",
-        str(naive / "start.xyz"), str(naive), "--settings", settings], naive / "relax.log")
+        str(naive / "start.xyz"), str(naive), "--settings", settings, "--box-from", str(relax / "parent/start.xyz")],
+       naive / "relax.log")
 
     parent, staged, plain = (load_result(p) for p in (relax / "parent/result.json", relax / f"{sid}/result.json",
                                                       naive / "result.json"))

@@ -12,8 +12,11 @@ runs `--iterations` SCF iterations with the screen preset's GPAW settings from c
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import re
 import subprocess
 import sys
@@ -52,6 +55,13 @@ def iteration_times(txt: Path) -> list[float]:
     return [(b - a).total_seconds() % 86400 for a, b in zip(stamps, stamps[1:])]
 
 
+def profile_table(profile: cProfile.Profile, rows: int = 12) -> str:
+    """The functions (GPAW's C kernels included) that took the most time of their own."""
+    stream = io.StringIO()
+    pstats.Stats(profile, stream=stream).sort_stats("tottime").print_stats(rows)
+    return stream.getvalue()[stream.getvalue().find("ncalls"):].rstrip()
+
+
 def worker(name: str, iterations: int, out: Path) -> None:
     """Runs under MPI: a fixed number of SCF iterations of one cluster."""
     from gpaw import KohnShamConvergenceError
@@ -70,9 +80,11 @@ def worker(name: str, iterations: int, out: Path) -> None:
     settings = replace(screen, maxiter=iterations, convergence={"energy": 1e-12, "density": 1e-12})
     txt = out.with_suffix(".txt")
     atoms.calc = make_calculator(settings, CLUSTERS[name], spinpol=False, txt=str(txt))
+    profile = cProfile.Profile()
     t0 = time.perf_counter()
     try:
-        atoms.get_potential_energy()
+        with profile:
+            atoms.get_potential_energy()
     except KohnShamConvergenceError:
         pass  # expected: the criteria are unreachable, so exactly `iterations` are run
     wall = time.perf_counter() - t0
@@ -81,7 +93,7 @@ def worker(name: str, iterations: int, out: Path) -> None:
         per_iter = sum(steps[1:]) / max(len(steps) - 1, 1)  # the first iteration also builds the guess
         out.write_text(json.dumps({"atoms": len(atoms), "ranks": world.size, "wall_s": wall,
                                    "s_per_iteration": per_iter, "setup_s": wall - sum(steps) - per_iter,
-                                   "iterations": len(steps) + 1}))
+                                   "iterations": len(steps) + 1, "profile": profile_table(profile)}))
 
 
 def run(name: str, ranks: int, iterations: int, tmp: Path) -> dict:
@@ -103,6 +115,7 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--clusters", nargs="+", choices=list(CLUSTERS), default=list(CLUSTERS))
+    parser.add_argument("--profile", action="store_true", help="print where rank 0 spent its time (cProfile)")
     args = parser.parse_args()
     print(f"{'cluster':<12} {'atoms':>5} {'ranks':>5} {'s/iter':>8} {'setup s':>8} {'wall s':>8}")
     rows: dict[tuple[str, int], dict] = {}
@@ -112,6 +125,8 @@ def main() -> None:
                 r = rows[name, ranks] = run(name, ranks, args.iterations, Path(tmp))
                 print(f"{name:<12} {r['atoms']:>5} {ranks:>5} {r['s_per_iteration']:>8.2f} {r['setup_s']:>8.1f} "
                       f"{r['wall_s']:>8.1f}", flush=True)
+                if args.profile:
+                    print(r["profile"], flush=True)
     names = args.clusters
     for ranks in args.ranks:
         small, big = rows[names[0], ranks], rows[names[-1], ranks]
