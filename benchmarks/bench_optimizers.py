@@ -6,7 +6,8 @@
 Each optimizer relaxes the same start (the study's `results/<preset>/relax/<id>/start.xyz`, made
 through snakemake if missing) with the preset's DFT settings and fmax, in the study's box, under
 `mpiexec -n R gpaw python -m clusterdefects.relax`, into `results/<preset>/bench_optimizers/<opt>-<id>/`
-(resumable; a finished run is reused). DFT calls are counted by the calculator (every converged SCF,
+(resumable; a finished run is reused). `--baseline NAME=result.json` adds a finished relaxation of the
+same start (for example the study's own, made with the preset's optimizer) instead of running it again. DFT calls are counted by the calculator (every converged SCF,
 line-search trials included), not by optimizer steps. Prints DFT calls, steps, SCF iterations, wall
 time and energy per optimizer, and each one's DFT calls as a ratio of BFGS's.
 """
@@ -50,6 +51,8 @@ def main() -> None:
     parser.add_argument("--dopant", default="Hg")
     parser.add_argument("--optimizers", nargs="+", default=["BFGS", "PreconLBFGS"])
     parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--baseline", metavar="NAME=RESULT_JSON",
+                        help="a finished relaxation of the same start to compare with, e.g. BFGS=results/...")
     args = parser.parse_args()
 
     study = load_study(yaml.safe_load((ROOT / "config/config.yaml").read_text()), args.preset)
@@ -57,7 +60,11 @@ def main() -> None:
     sh([str(BIN / "snakemake"), "--cores", str(args.ranks), "--config", f"preset={args.preset}",
         "--rerun-triggers", "mtime", "--", f"results/{args.preset}/relax/{sid}/start.xyz"])
     settings = json.loads(shlex.split(study.relax_args(sid))[0])
-    results = {opt: relax_with(opt, sid, settings, args.preset, args.ranks) for opt in args.optimizers}
+    results = {}
+    if args.baseline:
+        name, path = args.baseline.split("=", 1)
+        results[name] = load_result(Path(path))
+    results |= {opt: relax_with(opt, sid, settings, args.preset, args.ranks) for opt in args.optimizers}
 
     base = results.get("BFGS")
     print(f"\n{sid}, preset {args.preset}, fmax {settings['relax']['fmax']} eV/Å, {args.ranks} MPI ranks")
