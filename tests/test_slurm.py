@@ -26,7 +26,9 @@ presets:
   timelimit:
     description: "the smoke cluster on a finer grid, relaxed tightly: several minutes, more than a 1-min limit"
     system: Ag5_SH4
-    dft: {h: 0.2, vacuum: 3.5, occupations: {name: fermi-dirac, width: 0.1}}
+    # A tight SCF: fmax 0.01 needs forces good to far below it, or BFGS wanders on the SCF noise.
+    dft: {h: 0.2, vacuum: 3.5, occupations: {name: fermi-dirac, width: 0.1},
+          convergence: {energy: 0.000001, density: 0.000001}}
     relax: {fmax: 0.01, steps: 200}
     resources: {tasks: 2, mem_mb: 1000, runtime: 1}
 """
