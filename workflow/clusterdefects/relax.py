@@ -35,9 +35,9 @@ from .errors import InputError
 #: energies are DFT calls too: ``count_dft_calls`` counts every one).
 OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGSLineSearch,
               "PreconLBFGS": PreconLBFGS}
-#: Optimizers whose saved state is consistent with any last saved frame. BFGS skips an update with no
-#: displacement; the L-BFGS family would divide by zero when a kill fell between a saved step and its
-#: forces, so they resume from the last frame with a fresh memory.
+#: Optimizers that take their saved state back after a kill at any point: BFGS skips an update with no
+#: displacement and FIRE keeps only velocities. The L-BFGS family would divide by zero when a kill fell
+#: between a saved step and its forces, so they resume from the last frame with a fresh memory.
 RESUMES_OWN_STATE = ("BFGS", "FIRE")
 SPIN_POLICIES = ("paired", "polarized", "lowest")
 #: Starting total moment (μB) of a spin-polarised run: a triplet for even electron counts.
