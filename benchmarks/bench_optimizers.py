@@ -7,8 +7,9 @@ Each optimizer relaxes the same start (the study's `results/<preset>/relax/<id>/
 through snakemake if missing) with the preset's DFT settings and fmax, in the study's box, under
 `mpiexec -n R gpaw python -m clusterdefects.relax`, into `results/<preset>/bench_optimizers/<opt>-<id>/`
 (resumable; a finished run is reused). `--baseline NAME=result.json` adds a finished relaxation of the
-same start (for example the study's own, made with the preset's optimizer) instead of running it again. DFT calls are counted by the calculator (every converged SCF,
-line-search trials included), not by optimizer steps. Prints DFT calls, steps, SCF iterations, wall
+same start (for example the study's own, made with the preset's optimizer) instead of running it again.
+DFT calls are counted by the calculator (every converged SCF, line-search trials included), not by
+optimizer steps. Prints DFT calls, steps, SCF iterations, wall
 time and energy per optimizer, and each one's DFT calls as a ratio of BFGS's.
 """
 
@@ -24,7 +25,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_relax import BIN, sh  # noqa: E402
+from bench_relax import BIN, relax_command, sh  # noqa: E402
 
 from clusterdefects.results import load_result  # noqa: E402
 from clusterdefects.study import load_study, structure_id  # noqa: E402
@@ -37,9 +38,8 @@ def relax_with(optimizer: str, sid: str, settings: dict, preset: str, ranks: int
         outdir.mkdir(parents=True, exist_ok=True)
         chosen = {**settings, "relax": {**settings["relax"], "optimizer": optimizer}}
         print(f"{optimizer}: relaxing {sid} ({outdir.relative_to(ROOT)}/logs for progress)", flush=True)
-        sh(["mpiexec", "-n", str(ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax",
-            f"results/{preset}/relax/{sid}/start.xyz", str(outdir), "--settings", json.dumps(chosen),
-            "--box-from", f"results/{preset}/relax/parent/start.xyz"], outdir / "relax.log")
+        sh(relax_command(f"results/{preset}/relax/{sid}/start.xyz", outdir, json.dumps(chosen), preset, ranks),
+           outdir / "relax.log")
     return load_result(outdir / "result.json")
 
 

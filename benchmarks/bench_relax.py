@@ -42,6 +42,12 @@ def sh(cmd: list[str], log: Path | None = None) -> None:
         sys.exit(f"bench_relax: failed: {shlex.join(cmd)}" + (f" (log: {log})" if log else ""))
 
 
+def relax_command(start: Path | str, outdir: Path, settings: str, preset: str, ranks: int) -> list[str]:
+    """`clusterdefects.relax` of one start under MPI, on the study's grid (the box of its parent's start)."""
+    return ["mpiexec", "-n", str(ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax", str(start),
+            str(outdir), "--settings", settings, "--box-from", f"results/{preset}/relax/parent/start.xyz"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="screen")
@@ -67,9 +73,7 @@ def main() -> None:
         "--sites", f"results/{args.preset}/sites.csv", "--site", args.site, "--dopant", args.dopant,
         f"--charge={study.system['charges']['doped']}", "-o", str(naive / "start.xyz")], naive / "dope.log")
     settings = shlex.split(study.relax_args(sid))[0]
-    sh(["mpiexec", "-n", str(args.ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax",
-        str(naive / "start.xyz"), str(naive), "--settings", settings, "--box-from", str(relax / "parent/start.xyz")],
-       naive / "relax.log")
+    sh(relax_command(naive / "start.xyz", naive, settings, args.preset, args.ranks), naive / "relax.log")
 
     parent, staged, plain = (load_result(p) for p in (relax / "parent/result.json", relax / f"{sid}/result.json",
                                                       naive / "result.json"))
