@@ -156,7 +156,10 @@ def test_shipped_parent_was_relaxed_with_the_screen_settings():
     assert relaxation["converged"] and relaxation["fmax"] <= relaxation["fmax_target"]
     assert relaxation["fingerprint"] == DFTSettings.from_config(study.settings["dft"]).fingerprint(), \
         f"screen settings changed: remake the shipped parent ({provenance['remake']})"
-    assert provenance["source_sha256"] == hashlib.sha256((ROOT / study.system["parent"]).read_bytes()).hexdigest()
+    from clusterdefects.pipeline import source_sha256_now
+
+    assert source_sha256_now(provenance) == hashlib.sha256((ROOT / study.system["parent"]).read_bytes()).hexdigest(), \
+        "the model changed: remake the shipped parent, or record the refit (pipeline.record_model_refit)"
 
 
 def test_an_unconverged_parent_is_not_shipped(tmp_path):

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from ase import Atoms
 from ase.io import read
@@ -110,6 +111,37 @@ def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_pat
     atoms.info = {"structure_id": "parent", "kind": "parent", "charge": result["charge"],
                   "source": str(source_path), "fingerprint": result["fingerprint"]}
     return atoms, provenance
+
+
+def record_model_refit(provenance_path: str | Path, old_model: str | Path, new_model: str | Path, why: str) -> dict:
+    """Note in a shipped parent's provenance that its source model was refit after it was relaxed.
+
+    The shipped parent is not remade by this: the note keeps the SHA-256 of the model it was relaxed
+    from, the new model's, and how far each kind of atom moved, so a reader sees how stale it is.
+    """
+    from .fileio import write_json
+
+    old, new = read(old_model), read(new_model)
+    if old.get_chemical_symbols() != new.get_chemical_symbols():
+        raise InputError(str(new_model), "the refit model has other atoms than the old one",
+                         "remake the shipped parent instead (README 'The shipped relaxed parent')")
+    shifts = np.linalg.norm(new.positions - old.positions, axis=1)
+    labels = old.arrays.get("label", np.array(old.get_chemical_symbols()))
+    provenance = json.loads(Path(provenance_path).read_text())
+    provenance.setdefault("source_refits", []).append({
+        "from_sha256": hashlib.sha256(Path(old_model).read_bytes()).hexdigest(),
+        "to_sha256": hashlib.sha256(Path(new_model).read_bytes()).hexdigest(),
+        "max_shift_A": {str(k): round(float(shifts[labels == k].max()), 4) for k in sorted(set(labels))},
+        "why": why, "remade": False,
+    })
+    write_json(provenance_path, provenance)
+    return provenance
+
+
+def source_sha256_now(provenance: dict) -> str:
+    """SHA-256 of the source model a shipped parent's provenance stands for (after any refits)."""
+    refits = provenance.get("source_refits", [])
+    return refits[-1]["to_sha256"] if refits else provenance["source_sha256"]
 
 
 def sites_frame(classes: list[SiteClass], paper_labels: dict[str, str] | None = None) -> pd.DataFrame:
