@@ -3,6 +3,7 @@
 #   snakemake -n                                 show the whole DAG
 #   snakemake results/screen/relax/doped-Hg-crown/result.json  one isomer (and what it needs)
 #   snakemake --config preset=smoke              the tiny test cluster, end to end in minutes
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
 
 configfile: "config/config.yaml"
 
@@ -19,9 +21,11 @@ report: "workflow/report/workflow.rst"
 
 validate(config, "config/schema.yaml")
 
-# The package beside this Snakefile (rules run its `clusterdefects` command from the active
-# environment: the venv, or with --sdm conda envs/gpaw.yaml).
+# The package beside this Snakefile. Rules run its `clusterdefects` command (and `gpaw`) from the
+# environment of the Python running snakemake, activated or not (`.venv/bin/snakemake` alone works);
+# with --sdm conda, the rule's env (envs/gpaw.yaml) comes first on PATH.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 from clusterdefects.errors import InputError  # noqa: E402
 from clusterdefects.study import load_study, mpi_starter  # noqa: E402
 
@@ -43,6 +47,6 @@ if config.get("remake_shipped_parent"):
 
 
 rule all:
+    default_target: True
     input:
         STUDY.targets(),
-    default_target: True

@@ -9,6 +9,9 @@ variant is one single point from scratch, on the study's grid (box of the parent
 `mpiexec -n R gpaw python`. The mixer is not part of the settings fingerprint (it changes the path
 to the SCF solution, not the solution), so a faster mixer can be adopted without rerunning anything.
 A smearing variant changes the energies (another fingerprint): it is shown to price that choice.
+The SCF-tolerance variants (abs5meV, abs1meV, abs1meV-dens2e-5) use an absolute total-energy
+criterion (GPAW's default is per valence electron: 5e-4 eV x 976 electrons allows ~0.5 eV) and are
+measured against ``tight`` (1e-5 eV absolute, density 1e-7 per electron) on the same geometry.
 Prints iterations, seconds per iteration, wall time and the energy of each variant.
 """
 
@@ -28,12 +31,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_scaling import iteration_times  # noqa: E402
 
-#: name -> (mixer or None for the preset's, Fermi-Dirac width or None for the preset's)
+#: An absolute (not per-valence-electron) total-energy criterion of ``tol`` eV over the last 3 iterations.
+def absolute_energy(tol: float, density: float) -> dict:
+    return {"energy": {"name": "energy", "tol": tol, "n_old": 3, "relative": False}, "density": density}
+
+
+#: name -> (mixer or None for the preset's, Fermi-Dirac width or None, SCF convergence or None)
 VARIANTS = {
-    "preset": (None, None),
-    "pulay": ({"backend": "pulay", "beta": 0.05, "nmaxold": 5, "weight": 50.0}, None),
-    "soft": ({"beta": 0.02, "nmaxold": 8, "weight": 100.0}, None),
-    "smear0.05": (None, 0.05),
+    "preset": (None, None, None),
+    "pulay": ({"backend": "pulay", "beta": 0.05, "nmaxold": 5, "weight": 50.0}, None, None),
+    "soft": ({"beta": 0.02, "nmaxold": 8, "weight": 100.0}, None, None),
+    "smear0.05": (None, 0.05, None),
+    # SCF tolerance: absolute energy criteria against a reference converged far tighter.
+    "abs5meV": (None, None, absolute_energy(0.005, 1e-4)),
+    "abs1meV": (None, None, absolute_energy(0.001, 1e-4)),
+    "abs1meV-dens2e-5": (None, None, absolute_energy(0.001, 2e-5)),
+    "tight": (None, None, absolute_energy(1e-5, 1e-7)),
 }
 
 
@@ -48,8 +61,9 @@ def worker(job: dict) -> None:
 
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     dft = DFTSettings.from_config(load_study(config, job["preset"]).settings["dft"])
-    mixer, width = VARIANTS[job["variant"]]
-    settings = replace(dft, mixer=mixer or dft.mixer,
+    mixer, width, convergence = VARIANTS[job["variant"]]
+    settings = replace(dft, mixer=mixer or dft.mixer, convergence=convergence or dft.convergence,
+                       maxiter=max(dft.maxiter, 600) if convergence else dft.maxiter,
                        occupations={**dft.occupations, "width": width} if width else dft.occupations)
     start = read(job["structure"])
     box = box_for(read(job["box_from"]), dft.vacuum, dft.h)
@@ -62,7 +76,7 @@ def worker(job: dict) -> None:
     if world.rank == 0:
         steps = iteration_times(txt)
         Path(job["out"]).write_text(json.dumps({
-            "iterations": len(steps) + 1, "s_per_iteration": sum(steps) / max(len(steps), 1), "wall_s": wall,
+            "iterations": int(atoms.calc.get_number_of_iterations()), "s_per_iteration": sum(steps) / max(len(steps), 1), "wall_s": wall,
             "energy": energy, "fingerprint": settings.fingerprint()}))
 
 
@@ -102,6 +116,11 @@ def main() -> None:
     if "preset" in rows:
         for variant, r in rows.items():
             print(f"{variant}: iterations / preset's = {r['iterations'] / rows['preset']['iterations']:.2f}")
+    if "tight" in rows:
+        ref = rows["tight"]
+        for variant, r in rows.items():
+            print(f"{variant}: E - E(tight) = {1000 * (r['energy'] - ref['energy']):+.2f} meV, "
+                  f"iterations {r['iterations']} (tight: {ref['iterations']})")
 
 
 if __name__ == "__main__":

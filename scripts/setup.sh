@@ -2,6 +2,8 @@
 # Idempotent set-up for a Debian 12 machine (root or sudo): Debian build dependencies, then a
 # virtual environment in .venv with GPAW built from PyPI against Debian's MPI, BLAS, ScaLAPACK,
 # FFTW and libxc, PAW setups from PyPI's gpaw-data, and this package (editable).
+# Only the Debian packages need root: once they are installed (by an administrator, or by one run of
+# this script as root), any user runs it to make their own .venv, and the workflow never needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -15,7 +17,16 @@ for p in "${DEBS[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null || ! sudo -n true 2>/dev/null; then
+            echo "setup: the Debian packages ${missing[*]} are missing, and installing them needs root." >&2
+            echo "Fix: ask an administrator to run: apt-get install -y ${missing[*]}" >&2
+            echo "     (or run this script once as root), then run it again as yourself." >&2
+            exit 1
+        fi
+        SUDO=sudo
+    fi
     log=$(mktemp /tmp/clusterdefects-apt.XXXXXX.log)
     if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
             --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then

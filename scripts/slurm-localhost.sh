@@ -2,7 +2,7 @@
 # A single-node SLURM on this machine, for testing the workflow's SLURM profile for real.
 #
 #   bash scripts/slurm-localhost.sh start    # install (Debian slurm-wlm + munge), configure, start, wait
-#   bash scripts/slurm-localhost.sh status   # sinfo and squeue
+#   bash scripts/slurm-localhost.sh status   # sinfo and squeue; fails naming jobs that can never start
 #   bash scripts/slurm-localhost.sh stop     # stops exactly the daemons `start` started (pid files)
 #
 # Everything lives in $CLUSTERDEFECTS_SLURM_DIR (default /tmp/clusterdefects-slurm): slurm.conf, the
@@ -31,7 +31,9 @@ install_packages() {
 
 write_config() {
     local cpus mem
-    cpus=$(nproc)
+    # The node's real core count: plain `nproc` honours OMP_NUM_THREADS (1 in most HPC shells), and a
+    # node with fewer CPUs than a job asks for leaves that job PENDING for ever.
+    cpus=$(nproc --all)
     mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)  # MiB, leave 10% to the system
     $SUDO mkdir -p "$DIR"/{state,spool,log}
     $SUDO chmod 0755 "$DIR"
@@ -68,6 +70,9 @@ MinJobAge=3600
 KillWait=10
 ReturnToService=2
 SchedulerType=sched/backfill
+# Refuse at submission a job no node can ever run (more CPUs or memory than the node has), so the run
+# fails at once with SLURM's reason instead of waiting on a job PENDING for ever.
+EnforcePartLimits=ALL
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=local Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
@@ -125,9 +130,21 @@ stop() {
     return 0
 }
 
+# Reasons for which a pending job will never start without a change to the job or the node.
+NEVER_STARTS="PartitionConfig|ReqNodeNotAvail|BadConstraints|PartitionNodeLimit|PartitionTimeLimit|InvalidQOS"
+
 status() {
     sinfo
     squeue
+    local stuck
+    stuck=$(squeue -h -t PENDING -o "%i %j %C %m %r" | grep -E " ($NEVER_STARTS)" || true)
+    [ -z "$stuck" ] && return 0
+    echo "slurm-localhost: these jobs can never start on this node ($(nproc --all) CPUs):" >&2
+    echo "  jobid name cpus memory reason" >&2
+    echo "$stuck" | sed 's/^/  /' >&2
+    echo "Fix: scancel them and ask for what the node has, e.g. snakemake ... --set-resources" \
+         "relax:tasks=$(nproc --all) relax:mem_mb=<MiB> (or a preset's resources: in the config)." >&2
+    return 1
 }
 
 case ${1:-} in

@@ -60,8 +60,12 @@ def slurm():
     if reason:
         pytest.skip(f"SLURM cannot be installed here: {reason}")
     ours = not daemons_running()
-    started = subprocess.run(["bash", str(SCRIPT), "start"], capture_output=True, text=True, timeout=600)
+    # Started from a cluster user's shell (OMP_NUM_THREADS=1): the node must still get every core.
+    started = subprocess.run(["bash", str(SCRIPT), "start"], capture_output=True, text=True, timeout=600,
+                             env=dict(os.environ, OMP_NUM_THREADS="1"))
     assert started.returncode == 0, started.stdout + started.stderr
+    node_cpus = re.search(r"^NodeName=.* CPUs=(\d+)", (STATE / "slurm.conf").read_text(), re.M)
+    assert node_cpus and int(node_cpus[1]) == os.cpu_count(), "the node must have every core of the machine"
     yield STATE / "jobcomp.log"
     if ours:
         stopped = subprocess.run(["bash", str(SCRIPT), "stop"], capture_output=True, text=True, timeout=120)
@@ -157,3 +161,18 @@ def test_time_limited_job_resumes_from_its_checkpoint(slurm, tmp_path, capsys):
     with capsys.disabled():
         print(f"\nSLURM job {first} TIMEOUT after {progress['steps']} steps; job {second} resumed "
               f"({log.splitlines()[0]}) and converged at step {result['steps']}", end="")
+
+
+def test_a_job_larger_than_the_node_fails_at_once_with_slurms_reason(slurm, tmp_path, capsys):
+    """A request no node can meet is refused at submission (EnforcePartLimits), not left PENDING."""
+    workdir = scratch_checkout(tmp_path)
+    t0 = time.perf_counter()
+    result = snakemake(workdir, *QUICK, "--config", "preset=smoke", "--set-resources", "relax:tasks=64", "--",
+                       "results/smoke/relax/parent/result.json", timeout=120)
+    wall = time.perf_counter() - t0
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and wall < 60, (wall, output[-2000:])
+    reason = re.search(r"sbatch: error: (.*?)'", output)
+    assert reason and "More processors requested than permitted" in reason[1], output[-2000:]
+    with capsys.disabled():
+        print(f"\nrelax with tasks=64 on a {os.cpu_count()}-CPU node: failed after {wall:.1f} s: {reason[1]}", end="")

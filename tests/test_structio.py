@@ -113,3 +113,17 @@ def test_equal_disorder_is_refused(model, tmp_path):
     cif = write_test_cif(tmp_path / "half.cif", cell, symbols, frac, occupancy=occupancy)
     with pytest.raises(InputError, match="occupancy 0.5"):
         read_structure(cif)
+
+
+def test_results_are_written_readable_by_others_as_the_umask_allows(tmp_path):
+    """Atomic writes go through mkstemp (mode 0600); the result must get a new file's usual mode."""
+    import os
+
+    from clusterdefects.fileio import write_json
+
+    old = os.umask(0o022)
+    try:
+        path = write_json(tmp_path / "result.json", {"energy": 1.0})
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

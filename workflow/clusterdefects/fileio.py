@@ -13,8 +13,17 @@ from ase import Atoms
 from ase.io import write
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: str | Path, write_to: Callable[[Path], None]) -> Path:
-    """Call ``write_to(tmp)`` then rename ``tmp`` to ``path``, so ``path`` is never half-written."""
+    """Call ``write_to(tmp)`` then rename ``tmp`` to ``path``, so ``path`` is never half-written.
+
+    The file gets the permissions of any new file (0666 less the umask), not mkstemp's private 0600,
+    so colleagues and the group on a cluster can read the results."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
@@ -22,6 +31,7 @@ def write_atomically(path: str | Path, write_to: Callable[[Path], None]) -> Path
     tmp = Path(tmp_name)
     try:
         write_to(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

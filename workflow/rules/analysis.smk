@@ -14,7 +14,13 @@ rule analyse:
         tables=report(
             expand(
                 "results/{{preset}}/tables/{name}.csv",
-                name=["relative_energies", "fragmentation_energies", "bond_lengths", "geometry", "comparison"],
+                name=[
+                    "relative_energies",
+                    "fragmentation_energies",
+                    "bond_lengths",
+                    "geometry",
+                    "comparison",
+                ],
             ),
             caption="../report/tables.rst",
             category="Tables",
@@ -33,20 +39,29 @@ rule figures:
         "results/{preset}/tables/relative_energies.csv",
         "results/{preset}/tables/fragmentation_energies.csv",
     output:
-        levels=report("results/{preset}/figures/energy_levels.png", caption="../report/energy_levels.rst",
-                      category="Figures"),
-        frag=report("results/{preset}/figures/fragmentation.png", caption="../report/fragmentation.rst",
-                    category="Figures"),
+        levels=report(
+            "results/{preset}/figures/energy_levels.png",
+            caption="../report/energy_levels.rst",
+            category="Figures",
+        ),
+        frag=report(
+            "results/{preset}/figures/fragmentation.png",
+            caption="../report/fragmentation.rst",
+            category="Figures",
+        ),
         isomers=report(
-            expand("results/{{preset}}/figures/{sid}.png", sid=STUDY.doped_ids() + STUDY.vacancy_ids()),
+            expand(
+                "results/{{preset}}/figures/{sid}.png",
+                sid=STUDY.doped_ids() + STUDY.vacancy_ids(),
+            ),
             caption="../report/isomers.rst",
             category="Isomers",
         ),
     log:
         "results/{preset}/logs/figures.log",
-    params:
-        ids=lambda w: " ".join(study(w).doped_ids() + study(w).vacancy_ids()),
     conda:
         "../../envs/gpaw.yaml"
+    params:
+        ids=lambda w: " ".join(study(w).doped_ids() + study(w).vacancy_ids()),
     shell:
         "clusterdefects figures --preset {wildcards.preset} {params.ids} > {log} 2>&1"

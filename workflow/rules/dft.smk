@@ -15,11 +15,8 @@ rule relax:
         xyz="results/{preset}/relax/{sid}/relaxed.xyz",
     log:
         "results/{preset}/logs/relax-{sid}.log",
-    params:
-        settings=lambda w: study(w).relax_args(w.sid),
-        hessian=lambda w: study(w).hessian_flag(w.sid),
-        box=lambda w: study(w).box_flag(w.sid),
-        outdir=lambda w, output: str(Path(output.result).parent),
+    conda:
+        "../../envs/gpaw.yaml"
     threads: lambda w: study(w).resources()["tasks"]
     resources:
         tasks=lambda w: study(w).resources()["tasks"],
@@ -27,8 +24,11 @@ rule relax:
         mem_mb=lambda w: study(w).resources()["mem_mb"],
         runtime=lambda w: study(w).resources()["runtime"],
         mpi=lambda w: mpi_starter(study(w).resources()["mpi"]),
-    conda:
-        "../../envs/gpaw.yaml"
+    params:
+        settings=lambda w: study(w).relax_args(w.sid),
+        hessian=lambda w: study(w).hessian_flag(w.sid),
+        box=lambda w: study(w).box_flag(w.sid),
+        outdir=lambda w, output: str(Path(output.result).parent),
     shell:
         "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
         "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.relax {input.start} {params.outdir} "
@@ -42,9 +42,9 @@ rule collect:
         "results/{preset}/energies.csv",
     log:
         "results/{preset}/logs/collect.log",
-    params:
-        flags=lambda w: study(w).unconverged_flag(),
     conda:
         "../../envs/gpaw.yaml"
+    params:
+        flags=lambda w: study(w).unconverged_flag(),
     shell:
         "clusterdefects collect {input} -o {output} {params.flags} > {log} 2>&1"

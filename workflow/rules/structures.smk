@@ -20,10 +20,10 @@ rule parent:
         report="results/{preset}/{parent_id}.json",
     log:
         "results/{preset}/logs/{parent_id}.log",
-    params:
-        args=lambda w: study(w).parent_args(),
     conda:
         "../../envs/gpaw.yaml"
+    params:
+        args=lambda w: study(w).parent_args(),
     shell:
         "clusterdefects parent {input} -o {output.xyz} --report {output.report} {params.args} > {log} 2>&1"
 
@@ -35,10 +35,10 @@ rule sites:
         "results/{preset}/sites.csv",
     log:
         "results/{preset}/logs/sites.log",
-    params:
-        args=lambda w: study(w).sites_args(),
     conda:
         "../../envs/gpaw.yaml"
+    params:
+        args=lambda w: study(w).sites_args(),
     shell:
         "clusterdefects sites {input} --csv {output} {params.args} > {log} 2>&1"
 
@@ -52,11 +52,11 @@ rule doped_start:
         "results/{preset}/relax/doped-{dopant}-{site}/start.xyz",
     log:
         "results/{preset}/logs/doped-{dopant}-{site}.start.log",
+    conda:
+        "../../envs/gpaw.yaml"
     params:
         charge=lambda w: study(w).system["charges"]["doped"],
         flags=lambda w: f"{study(w).odd_flag()} {study(w).unconverged_flag()}",
-    conda:
-        "../../envs/gpaw.yaml"
     shell:
         "clusterdefects dope {input.parent} --parent-result {input.result} --sites {input.sites} "
         "--site {wildcards.site} --dopant {wildcards.dopant} --charge={params.charge} {params.flags} "
@@ -71,11 +71,11 @@ rule vacancy_start:
         "results/{preset}/relax/vacancy-{dopant}-{site}/start.xyz",
     log:
         "results/{preset}/logs/vacancy-{dopant}-{site}.start.log",
+    conda:
+        "../../envs/gpaw.yaml"
     params:
         charge=lambda w: study(w).system["charges"]["vacancy"],
         flags=lambda w: f"{study(w).odd_flag()} {study(w).unconverged_flag()}",
-    conda:
-        "../../envs/gpaw.yaml"
     shell:
         "clusterdefects vacancy {input.doped} --doped-result {input.result} --dopant {wildcards.dopant} "
         "--charge={params.charge} {params.flags} -o {output} > {log} 2>&1"
