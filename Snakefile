@@ -25,7 +25,9 @@ validate(config, "config/schema.yaml")
 # environment of the Python running snakemake, activated or not (`.venv/bin/snakemake` alone works);
 # with --sdm conda, the rule's env (envs/gpaw.yaml) comes first on PATH.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
-os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+os.environ["PATH"] = os.pathsep.join(
+    [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+)
 from clusterdefects.errors import InputError  # noqa: E402
 from clusterdefects.study import load_study, mpi_starter  # noqa: E402
 
