@@ -3,7 +3,6 @@
 #   snakemake -n                                 show the whole DAG
 #   snakemake results/screen/relax/doped-Hg-crown/result.json  one isomer (and what it needs)
 #   snakemake --config preset=smoke              the tiny test cluster, end to end in minutes
-import os
 import sys
 from pathlib import Path
 
@@ -25,11 +24,10 @@ validate(config, "config/schema.yaml")
 # environment of the Python running snakemake, activated or not (`.venv/bin/snakemake` alone works);
 # with --sdm conda, the rule's env (envs/gpaw.yaml) comes first on PATH.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
-os.environ["PATH"] = os.pathsep.join(
-    [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
-)
 from clusterdefects.errors import InputError  # noqa: E402
-from clusterdefects.study import load_study, mpi_starter  # noqa: E402
+from clusterdefects.study import load_study, mpi_starter, use_own_commands  # noqa: E402
+
+use_own_commands()
 
 try:
     STUDY = load_study(config)

@@ -94,3 +94,12 @@ def run_as_non_root(base: Path, home: Path) -> None:
     run = as_user(".venv/bin/snakemake", "--cores", "2", "--config", "preset=smoke", "--", TARGET, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     assert (checkout / TARGET).stat().st_uid == pwd.getpwnam(NON_ROOT_USER).pw_uid
+
+
+def test_rules_find_the_commands_of_the_python_running_snakemake():
+    from clusterdefects.study import use_own_commands
+
+    environ = {"PATH": "/usr/bin:/bin"}
+    use_own_commands(environ, "/home/u/my env/bin/python")
+    use_own_commands(environ, "/home/u/my env/bin/python")
+    assert environ["PATH"] == f"/home/u/my env/bin{os.pathsep}/usr/bin:/bin"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
+from pathlib import Path
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,14 @@ def structure_id(kind: str, dopant: str | None = None, site: str | None = None) 
 #: Environment of every GPAW run under MPI: one thread per rank, and OpenMPI allowed to run as root.
 MPI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1",
                    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+
+
+def use_own_commands(environ: dict[str, str] | os._Environ = os.environ, python: str = sys.executable) -> None:
+    """Put the bin folder of the Python running snakemake first on PATH, so rules find this
+    environment's ``clusterdefects`` and ``gpaw`` whether or not it was activated."""
+    own = str(Path(python).parent)
+    if environ.get("PATH", "").split(os.pathsep)[0] != own:
+        environ["PATH"] = os.pathsep.join([own, environ.get("PATH", "")])
 
 
 def mpi_starter(configured: str, environ: Mapping[str, str] = os.environ) -> str:
