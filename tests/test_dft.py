@@ -56,6 +56,15 @@ def test_results_with_different_fingerprints_cannot_be_combined(tmp_path):
         summary_frame([a, b], allow_unconverged=True)
 
 
+@pytest.mark.parametrize("key, other", [("optimizer", "PreconLBFGS"), ("fmax_target", 0.05)])
+def test_structures_relaxed_differently_cannot_be_combined(tmp_path, key, other):
+    a = write_result(tmp_path / "a.json", optimizer="BFGS", fmax_target=0.1)
+    b = write_result(tmp_path / "b.json", **{"optimizer": "BFGS", "fmax_target": 0.1, key: other})
+    assert check_combinable([a, a]) == "aaaa"
+    with pytest.raises(InputError, match=f"b.json: relaxed with .*{other}.*relaxed differently"):
+        check_combinable([a, b])
+
+
 def test_isomers_from_different_boxes_cannot_be_combined(tmp_path):
     a = write_result(tmp_path / "a.json", kind="parent", box_A=[26.4, 26.4, 26.4])
     b = write_result(tmp_path / "b.json", kind="doped", box_A=[27.28, 27.28, 27.28])
