@@ -64,13 +64,14 @@ NONBONDED_MIN: dict[frozenset[str], float] = {
     frozenset(["P"]): 3.5,
 }
 
-# Connectivity of the asymmetric unit as (label, op index) pairs: the bond joins atom
-# T_OPS[op_a] @ label_a to T_OPS[op_b] @ label_b; every other bond is an image under T.
 #: Weight of the BDT atoms' smooth repulsion from non-bonded neighbours (fixes the ring's rotation).
 LIGAND_REPULSION = 0.01
 #: Relative tolerance every fit is converged to, and costs that tie within it.
 FIT_TOLERANCE = 1e-12
 COST_TIE = 1e-6
+
+# Connectivity of the asymmetric unit as (label, op index) pairs: the bond joins atom
+# T_OPS[op_a] @ label_a to T_OPS[op_b] @ label_b; every other bond is an image under T.
 _CROWN_NEIGHBOUR_OP = 4  # ring S(E) bridges crown(E) and crown(4): the next Ag of the same ring
 _OUTER_S_CROWN_OP = 8  # outer S(E) binds crown(8), the crown Ag sitting above shell(E)
 _BDT_RING_S_OP = 7  # BDT(E) joins outer S(E) to ring S(7), a neighbouring crown
