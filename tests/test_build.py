@@ -75,7 +75,9 @@ def test_no_nonbonded_clash(model):
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_committed_model_is_what_the_builder_makes(model, tmp_path, threads):
     """Reproducible whatever the BLAS/OpenMP thread count (a cluster user's shell has 1): the default
-    build (fixed seed) equals the committed file to the 1e-8 Å it is written with."""
+    build (fixed seed) equals the committed file within 1e-6 Å. The fit converges its cost to 1e-12, its
+    coordinates to about 1e-8 Å: the file's last (1e-8 Å) digit differs between machines' BLAS builds
+    (seen: 2e-8 Å), while the thread-dependent valley before the fix moved atoms by 0.5 Å."""
     import os
     import subprocess
 
@@ -88,6 +90,6 @@ def test_committed_model_is_what_the_builder_makes(model, tmp_path, threads):
     assert done.returncode == 0, done.stderr
     built = read(out)
     assert built.get_chemical_symbols() == model.get_chemical_symbols()
-    assert np.abs(built.positions - model.positions).max() <= 1e-8
+    assert np.abs(built.positions - model.positions).max() <= 1e-6
     header = MODEL.read_text().splitlines()[1]
     assert "clusterdefects_version" in header and "seed=0" in header
