@@ -79,7 +79,7 @@ def worker(name: str, iterations: int, out: Path) -> None:
     atoms = boxed(cut(name), screen.vacuum, screen.h)
     settings = replace(screen, maxiter=iterations, convergence={"energy": 1e-12, "density": 1e-12})
     txt = out.with_suffix(".txt")
-    atoms.calc = make_calculator(settings, CLUSTERS[name], spinpol=False, txt=str(txt))
+    atoms.calc = make_calculator(settings, CLUSTERS[name], txt=str(txt))
     profile = cProfile.Profile()
     t0 = time.perf_counter()
     try:

@@ -111,7 +111,7 @@ def test_presets_resolve_and_name_every_setting():
         study = load_study(config, preset)
         s = study.settings
         assert set(s["dft"]) >= {"mode", "basis", "xc", "h", "vacuum", "convergence"}
-        assert set(s["relax"]) == {"optimizer", "fmax", "steps"}
+        assert set(s["relax"]) == {"optimizer", "fmax", "steps", "displace", "seed"}
         assert set(s["resources"]) == {"tasks", "cpus_per_task", "mem_mb", "runtime", "mpi"}
         assert set(s["spin"]) == {"parent", "doped", "vacancy", "atom"}
     assert load_study(config, "production").settings["dft"]["h"] == 0.2
@@ -178,3 +178,44 @@ def test_an_unconverged_parent_is_not_shipped(tmp_path):
     (tmp_path / "relaxed.xyz").write_text("1\n\nAg 0 0 0\n")
     with pytest.raises(InputError, match="not converged"):
         shipped_parent(tmp_path / "relaxed.xyz", result["path"], tmp_path / "relaxed.xyz")
+
+
+def test_scf_energy_criterion_is_absolute_and_in_the_fingerprint():
+    from clusterdefects.dft import SCF_ENERGY_RULE, gpaw_convergence
+
+    criteria = gpaw_convergence({"energy": 0.001, "density": 1e-4})
+    assert criteria == {"energy": {"name": "energy", "tol": 0.001, "n_old": 3, "relative": False}, "density": 1e-4}
+    assert DFTSettings().energy_settings()["scf_energy"] == SCF_ENERGY_RULE
+    assert DFTSettings(convergence={"energy": 0.0005, "density": 1e-4}).fingerprint() != DFTSettings().fingerprint()
+
+
+def test_open_shell_start_is_displaced_reproducibly_and_closed_shell_kept():
+    """Ag5(SH)4: charge -1 gives 2 superatom electrons (closed), -3 gives 4 (open 1P shell)."""
+    import numpy as np
+
+    from clusterdefects.build import build_ag5_sh4
+    from clusterdefects.relax import RelaxSettings, displace_open_shell, point_groups
+
+    atoms = build_ag5_sh4()
+    same, record = displace_open_shell(atoms, -1, RelaxSettings())
+    assert same is atoms and record == {"superatom_electrons": 2, "closed_shell": True, "displacement": None}
+    moved, record = displace_open_shell(atoms, -3, RelaxSettings(displace=0.03, seed=7))
+    again, _ = displace_open_shell(atoms, -3, RelaxSettings(displace=0.03, seed=7))
+    step = moved.positions - atoms.positions
+    heavy = np.array([s != "H" for s in atoms.get_chemical_symbols()])
+    assert record["superatom_electrons"] == 4 and not record["closed_shell"]
+    assert record["displacement"]["seed"] == 7 and record["displacement"]["n_atoms"] == heavy.sum()
+    assert np.allclose(moved.positions, again.positions)
+    assert np.sqrt((step[heavy] ** 2).sum(axis=1).mean()) == pytest.approx(0.03)
+    assert np.allclose(step[heavy].sum(axis=0), 0.0) and np.allclose(step[~heavy], 0.0)
+    assert point_groups(atoms)["0.02"] == "Td" and point_groups(moved)["0.02"] == "C1"
+
+
+def test_polarized_state_is_a_fixed_triplet_or_doublet():
+    from ase import Atoms
+
+    from clusterdefects.relax import polarized_moment, spin_label
+
+    assert polarized_moment(Atoms("Ag2"), 0) == 2.0 and polarized_moment(Atoms("Ag2"), -1) == 1.0
+    assert spin_label("polarized", Atoms("Ag2"), 0) == "polarized (fixed M = 2)"
+    assert spin_label("paired", Atoms("Ag2"), 0) == "paired"

@@ -44,6 +44,11 @@ def thiolate_count(atoms: Atoms) -> int:
     return len({int(b) for a, b in zip(i, j) if symbols[a] not in NONMETALS and symbols[b] in CHALCOGENS})
 
 
+def cluster_electrons(atoms: Atoms, charge: int) -> int:
+    """The superatom electron count of the ion (8 for [Ag29(BDT)12]3-)."""
+    return superatom_electrons(atoms, charge, thiolate_count(atoms))
+
+
 def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip_donors: list[str],
                    allow_odd_electrons: bool = False) -> tuple[Atoms, dict]:
     """Gas-phase parent cluster from any structure file, validated; returns it with a report."""
@@ -70,7 +75,7 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
         "n_atoms": len(cluster),
         "charge": charge,
         "electrons": n_electrons,
-        "superatom_electrons": superatom_electrons(cluster, charge, thiolate_count(cluster)),
+        "superatom_electrons": cluster_electrons(cluster, charge),
         "point_group": symmetry.point_group,
         "hydrogens_follow_point_group": symmetry.hydrogens_symmetric,
         "symmetry_tolerance_A": symmetry.tolerance,

@@ -40,8 +40,8 @@ OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGS
 #: between a saved step and its forces, so they resume from the last frame with a fresh memory.
 RESUMES_OWN_STATE = ("BFGS", "FIRE")
 SPIN_POLICIES = ("paired", "polarized", "lowest")
-#: Starting total moment (μB) of a spin-polarised run: a triplet for even electron counts.
-POLARIZED_START = 2.0
+#: Tolerances (Å) at which a relaxed structure's point group is reported.
+POINT_GROUP_TOLERANCES = (0.02, 0.1, 0.3)
 
 
 class SCFFailure(RuntimeError):
@@ -53,6 +53,9 @@ class RelaxSettings:
     optimizer: str = "BFGS"
     fmax: float = 0.05
     steps: int = 200
+    #: rms displacement (Å) of the metal and S atoms of an open-shell start, and its random seed.
+    displace: float = 0.03
+    seed: int = 0
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> RelaxSettings:
@@ -91,6 +94,51 @@ class StateResult:
     magmom: float
     settings: DFTSettings
     progress: Progress
+
+
+def polarized_moment(atoms: Atoms, charge: int) -> float:
+    """The fixed total moment (μB) of a 'polarized' run: a triplet (2) for an even electron count, else a doublet."""
+    from .validate import electron_count
+
+    return 1.0 if electron_count(atoms, charge) % 2 else 2.0
+
+
+def spin_label(spin: str, atoms: Atoms, charge: int) -> str:
+    return f"polarized (fixed M = {polarized_moment(atoms, charge):g})" if spin == "polarized" else spin
+
+
+def displace_open_shell(start: Atoms, charge: int, relax: RelaxSettings) -> tuple[Atoms, dict[str, Any]]:
+    """An open-shell start moved off its exact symmetry by a seeded random displacement of its metal and
+    S atoms (rms ``relax.displace`` Å, no net translation); a closed-shell one as it is. Returns the start
+    and what was done (for result.json)."""
+    from .pipeline import cluster_electrons
+    from .sites import NONMETALS
+    from .validate import is_closed_shell
+
+    count = cluster_electrons(start, charge)
+    record: dict[str, Any] = {"superatom_electrons": count, "closed_shell": is_closed_shell(count)}
+    if record["closed_shell"] or relax.displace <= 0:
+        return start, {**record, "displacement": None}
+    moved = [a.index for a in start if a.symbol not in NONMETALS or a.symbol == "S"]
+    step = np.random.default_rng(relax.seed).normal(size=(len(moved), 3))
+    step -= step.mean(axis=0)
+    step *= relax.displace / np.sqrt((step**2).sum(axis=1).mean())
+    displaced = start.copy()
+    displaced.positions[moved] += step
+    lengths = np.linalg.norm(step, axis=1)
+    return displaced, {**record, "displacement": {
+        "rms_A": relax.displace, "max_A": round(float(lengths.max()), 4), "seed": relax.seed,
+        "atoms": "metal and S", "n_atoms": len(moved)}}
+
+
+def point_groups(atoms: Atoms) -> dict[str, str]:
+    """Point group of the structure at each of ``POINT_GROUP_TOLERANCES`` (key: tolerance in Å); 'K' for an atom."""
+    from .sites import analyse_symmetry
+
+    if len(atoms) == 1:
+        return {f"{tol:g}": "K" for tol in POINT_GROUP_TOLERANCES}
+
+    return {f"{tol:g}": analyse_symmetry(atoms, (tol,)).point_group for tol in POINT_GROUP_TOLERANCES}
 
 
 def world():
@@ -138,7 +186,7 @@ def checkpoint_identity(start: Atoms, dft: DFTSettings, relax: RelaxSettings, sp
     digest = hashlib.sha256(np.round(start.positions, 5).tobytes() + str(start.symbols).encode()).hexdigest()[:16]
     edges = box_for(start, dft.vacuum, dft.h) if box is None else np.asarray(box)
     return {"start": digest, "fingerprint": dft.fingerprint(), "box": [round(float(x), 4) for x in edges],
-            "optimizer": relax.optimizer, "spin": spin, "charge": charge}
+            "optimizer": relax.optimizer, "spin": spin_label(spin, start, charge), "charge": charge}
 
 
 def prepare_checkpoint(workdir: Path, identity: dict) -> None:
@@ -230,9 +278,9 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     logdir.mkdir(parents=True, exist_ok=True)
     traj_path, opt_path, progress_path = workdir / "relax.traj", workdir / "optimizer.json", workdir / "progress.json"
     atoms = boxed(start, dft.vacuum, dft.h, box)
-    spinpol = spin == "polarized"
-    if spinpol:
-        atoms.set_initial_magnetic_moments(initial_magmoms(atoms, POLARIZED_START))
+    moment = polarized_moment(atoms, charge) if spin == "polarized" else None
+    if moment is not None:
+        atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
     progress = Progress.load(progress_path)
     frames = resume_positions(atoms, traj_path)
     if frames:
@@ -272,7 +320,7 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
             progress.rungs_tried.append(rung.name)
         txt = logdir / f"gpaw-{spin}-{len(list(logdir.glob(f'gpaw-{spin}-*.txt'))) + 1}.txt"
         world().barrier()
-        atoms.calc = make_calculator(settings, charge, spinpol, str(txt))
+        atoms.calc = make_calculator(settings, charge, str(txt), fixed_moment=moment)
         count_dft_calls(atoms.calc, progress)
         optimizer = OPTIMIZERS[relax.optimizer](atoms, restart=str(opt_path), logfile=None)
         optimizer.attach(on_step, interval=1)
@@ -296,7 +344,7 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     traj.close()
     forces = atoms.get_forces()
     energy = float(atoms.get_potential_energy())
-    magmom = float(atoms.calc.get_magnetic_moment()) if spinpol else 0.0
+    magmom = float(atoms.calc.get_magnetic_moment()) if moment is not None else 0.0
     final = atoms.copy()
     final.calc = SinglePointCalculator(final, energy=energy, forces=forces)
     fmax = float(np.sqrt((forces**2).sum(axis=1).max()))
@@ -325,9 +373,13 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
     Hessian the first spin state starts with. ``box_from``: the structure whose box this one shares
     (the study's parent start), so that every isomer is computed on the same grid.
     """
-    start = read(start_path)
-    box = box_for(read(box_from) if box_from else start, dft.vacuum, dft.h)
-    charge = int(start.info.get("charge", 0))
+    given = read(start_path)
+    box = box_for(read(box_from) if box_from else given, dft.vacuum, dft.h)
+    charge = int(given.info.get("charge", 0))
+    start, shell = displace_open_shell(given, charge, relax)
+    if shell["displacement"]:
+        say(f"open shell ({shell['superatom_electrons']} superatom electrons): start displaced by "
+            f"{relax.displace} Å rms (seed {relax.seed}) to break its symmetry")
     t_start = time.perf_counter()
     states: list[StateResult] = []
     for spin in spin_states(spin_policy):
@@ -364,6 +416,10 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
         "spin_policy": spin_policy,
         "spin_state": best.spin,
         "spin_energies": {s.spin: s.energy for s in states},
+        "spin_moments": {s.spin: s.magmom for s in states},
+        **shell,
+        "point_group_start": point_groups(given),
+        "point_group": point_groups(best.atoms),
         "fingerprint": best.settings.fingerprint(),
         "dft": best.settings.energy_settings(),
         "optimizer": relax.optimizer,

@@ -15,6 +15,8 @@ from .errors import InputError
 CLASH_FRACTION = 0.65
 #: Valence electrons each metal gives to the superatom (the cluster's delocalised shell).
 METAL_VALENCE = {"Cu": 1, "Ag": 1, "Au": 1, "Zn": 2, "Cd": 2, "Hg": 2, "Pd": 0, "Pt": 0}
+#: Superatom (spherical jellium) shell closings: 1S, 1P, 1D, 2S, 1F, 2P, 1G, ...
+SHELL_CLOSINGS = (0, 2, 8, 18, 20, 34, 40, 58, 68, 90, 92)
 
 
 def check_formula(atoms: Atoms, expected: str, path: str | Path) -> None:
@@ -55,6 +57,11 @@ def superatom_electrons(atoms: Atoms, charge: int, n_thiolate: int) -> int:
     """Jellium count: metal valence electrons minus one per thiolate S minus the charge."""
     valence = sum(METAL_VALENCE.get(s, 0) for s in atoms.get_chemical_symbols())
     return valence - n_thiolate - int(charge)
+
+
+def is_closed_shell(superatom_count: int) -> bool:
+    """A superatom electron count that fills its last shell (8 for Ag29 3- and Ag28Hg 2-; 6 for Ag28 2- is open)."""
+    return superatom_count in SHELL_CLOSINGS
 
 
 def check_clashes(atoms: Atoms, path: str | Path) -> float:

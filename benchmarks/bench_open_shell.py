@@ -1,0 +1,89 @@
+"""An exactly symmetric open-shell vacancy start, relaxed as it is and displaced; paired vs fixed triplet.
+
+    .venv/bin/python benchmarks/bench_open_shell.py [--parent results/screen/basins/parent-lower-basin/relaxed.xyz]
+        [--site tetrahedral] [--preset screen] [--runs displaced symmetric] [--ranks 2]
+
+The vacancy start is the parent with one atom of the site class removed (the class's first member) and
+the vacancy's charge (for Ag29(BDT)12: [Ag28(BDT)12]2-, 6 superatom electrons, an open 1P shell; the
+tetrahedral vacancy of a T parent is exactly C3). Runs, each one resumable `clusterdefects.relax` at the
+preset's DFT and relax settings in the box of the shipped parent:
+
+displaced:  the workflow's way: the open-shell start displaced (the preset's ``relax.displace``, seeded),
+            spin policy ``lowest``: paired, then the fixed-moment triplet (M = 2) from where it ended.
+symmetric:  the same start not displaced (``displace: 0``), paired only.
+
+Prints per run: point group (start and end, at 0.02/0.1/0.3 Å), energy per spin state, magnetic moment,
+steps and DFT calls. Output: results/<preset>/bench_open_shell/<site>-<run>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+from ase.io import read
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_relax import sh  # noqa: E402
+
+from clusterdefects.fileio import write_xyz  # noqa: E402
+from clusterdefects.sites import classify_sites  # noqa: E402
+from clusterdefects.study import load_study  # noqa: E402
+
+BIN = Path(sys.executable).parent
+RUNS = {"displaced": ("lowest", None), "symmetric": ("paired", 0.0)}
+
+
+def vacancy_start(parent: Path, site: str, charge: int) -> tuple:
+    atoms = read(parent)
+    members = next(c.members for c in classify_sites(atoms) if c.role == site)
+    vacancy = atoms.copy()
+    del vacancy[members[0]]
+    vacancy.info = {"structure_id": f"vacancy-{site}", "kind": "vacancy", "charge": charge,
+                    "source": str(parent), "removed_index": int(members[0])}
+    return vacancy, members[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parent", type=Path, default=Path("results/screen/basins/parent-lower-basin/relaxed.xyz"))
+    parser.add_argument("--site", default="tetrahedral")
+    parser.add_argument("--preset", default="screen")
+    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
+    parser.add_argument("--ranks", type=int, default=2)
+    args = parser.parse_args()
+
+    study = load_study(yaml.safe_load((ROOT / "config/config.yaml").read_text()), args.preset)
+    vacancy, removed = vacancy_start(ROOT / args.parent, args.site, study.system["charges"]["vacancy"])
+    box_from = ROOT / study.shipped_parent()
+    rows = []
+    for run in args.runs:
+        policy, displace = RUNS[run]
+        out = ROOT / f"results/{args.preset}/bench_open_shell/{args.site}-{run}"
+        start = write_xyz(out / "start.xyz", vacancy)
+        relax = {**study.settings["relax"], **({} if displace is None else {"displace": displace})}
+        settings = json.dumps({"dft": study.settings["dft"], "relax": relax, "spin": policy})
+        print(f"{run}: {args.site} vacancy of {args.parent} (atom {removed} removed), spin {policy}, "
+              f"displace {relax.get('displace')} Å -> {out.relative_to(ROOT)}", flush=True)
+        sh(["mpiexec", "-n", str(args.ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax",
+            str(start), str(out), "--settings", settings, "--box-from", str(box_from)], out / "relax.log")
+        rows.append((run, json.loads((out / "result.json").read_text())))
+
+    print(f"\n{'run':<10} {'group start':<14} {'group end':<14} {'state':<10} {'energy eV':>12} {'M':>5} "
+          f"{'steps':>5} {'calls':>5} {'fmax':>6}")
+    for run, r in rows:
+        start_group = "/".join(r["point_group_start"].values())
+        end_group = "/".join(r["point_group"].values())
+        for state, energy in r["spin_energies"].items():
+            kept = "*" if state == r["spin_state"] else " "
+            print(f"{run:<10} {start_group:<14} {end_group:<14} {state + kept:<10} {energy:>12.5f} "
+                  f"{r['spin_moments'][state]:>5.2f} {r['steps']:>5} {r['force_calls']:>5} {r['fmax']:>6.3f}")
+    print("point groups at 0.02/0.1/0.3 Å; * the kept spin state; steps/calls/fmax of the kept state")
+
+
+if __name__ == "__main__":
+    main()
