@@ -50,6 +50,20 @@ def test_fragmentation_energies_from_raw_energies():
     assert frame.loc[("doped-Hg-centre", "vacancy-Hg-centre"), "fragmentation_energy_eV"] == pytest.approx(-96.0 + 0.5 + 99.0)
     assert len(frame) == 4
     assert frame["product_is_most_stable"].sum() == 2
+    assert frame["fragmentation_energy_cp_eV"].isna().all()  # no counterpoise given: nothing corrected
+
+
+def test_counterpoise_correction_is_subtracted_per_doped_isomer():
+    from clusterdefects.counterpoise import correction
+
+    delta = correction({"dopant_own_basis": 1.3, "dopant_full_basis": 0.7, "host_own_basis": -19.9,
+                        "host_full_basis": -20.4})
+    assert delta == pytest.approx(0.6 + 0.5)
+    frame = analysis.fragmentation_energies(RESULTS, {"doped-Hg-crown": delta}).set_index(["parent_id", "product_id"])
+    row = frame.loc[("doped-Hg-crown", "vacancy-Hg-crown")]
+    assert row["counterpoise_correction_eV"] == pytest.approx(1.1)
+    assert row["fragmentation_energy_cp_eV"] == pytest.approx(-97.25 + 0.5 + 99.5 - 1.1)
+    assert np.isnan(frame.loc[("doped-Hg-centre", "vacancy-Hg-crown"), "fragmentation_energy_cp_eV"])
 
 
 def square_cluster():
@@ -95,7 +109,7 @@ def test_radius_of_gyration():
 
 def test_comparison_uses_configured_references():
     energies = analysis.relative_energies(RESULTS, {})
-    frag = analysis.fragmentation_energies(RESULTS)
+    frag = analysis.fragmentation_energies(RESULTS, {"doped-Hg-centre": 0.25, "doped-Hg-crown": 0.5})
     bonds = pd.DataFrame(columns=analysis.BOND_COLUMNS)
     published = [
         {"quantity": "spread", "value": "0.32", "compute": "max_relative_energy", "composition": "Ag28Hg"},
@@ -106,7 +120,8 @@ def test_comparison_uses_configured_references():
     table = analysis.comparison(published, energies, frag, bonds, "smoke").set_index("quantity")
     assert table.loc["spread", "computed"] == "0.50"
     assert table.loc["lowest vacancy", "computed"] == "crown"
-    assert table.loc["frag", "computed"] == f"{-97.25 + 0.5 + 99.0:.2f}-{-97.25 + 0.5 + 99.5:.2f}"
+    # the counterpoise-corrected energies, to the most stable vacancy
+    assert table.loc["frag", "computed"] == f"{-97.25 + 0.5 + 99.0 - 0.25:.2f}-{-97.25 + 0.5 + 99.5 - 0.5:.2f}"
     assert table.loc["HgAg", "computed"] == "n/a"
     assert set(table["preset"]) == {"smoke"}
 
@@ -134,3 +149,75 @@ def test_partial_analysis_uses_only_whole_sets_of_isomers():
     assert study.finished_groups(some) == ["parent", *doped, "atom-Hg"]
     assert study.finished_groups(some - {doped[0]}) == ["parent", "atom-Hg"]
     assert study.finished_groups(set(study.structure_ids())) == study.structure_ids()
+
+
+def staple_cluster():
+    """Hand-made: centre Ag0, shell Ag1 and Ag2, a tetrahedral Ag3 and a crown Ag4, S5 binding Ag3 and Ag4,
+    S6 binding Ag1; distances chosen so each bond kind has one known length."""
+    positions = [[0, 0, 0], [2.84, 0, 0], [0, 2.95, 0], [0, 0, 5.0], [2.0, 0, 6.5], [0, 0, 7.55],
+                 [2.84 + 2.53, 0, 0]]
+    return Atoms("Ag5S2", positions=positions)
+
+
+ROLES = {0: "centre", 1: "icosahedral", 2: "icosahedral", 3: "tetrahedral", 4: "crown"}
+
+
+def test_parent_bond_fingerprint_by_role():
+    parent = staple_cluster()
+    start = parent.copy()
+    start.positions[6, 0] += 0.1  # the start's shell Ag-S was 2.63 Å
+    rows = {r["bond_kind"]: r for r in analysis.parent_bonds(parent, start, ROLES)}
+    assert rows["Ag(centre)-Ag(icosahedral)"]["max_A"] == pytest.approx(2.95)
+    assert rows["Ag(centre)-Ag(icosahedral)"]["min_A"] == pytest.approx(2.84)
+    assert rows["Ag(icosahedral)-S"]["mean_A"] == pytest.approx(2.53)
+    assert rows["Ag(icosahedral)-S"]["reference_mean_A"] == pytest.approx(2.63)
+    assert rows["Ag(tetrahedral)-S"]["mean_A"] == pytest.approx(2.55)
+    crown_s = np.linalg.norm(np.subtract([2.0, 0, 6.5], [0, 0, 7.55]))
+    assert rows["Ag(crown)-S[tetrahedral]"]["mean_A"] == pytest.approx(crown_s)
+    assert rows["Ag(crown)-S"]["n"] == 1
+
+
+def test_vacancy_site_bonds_by_the_metal_role():
+    """Remove the tetrahedral Ag3: its S5 then binds the crown Ag4 (moved closer) only."""
+    parent = staple_cluster()
+    doped = parent.copy()
+    doped[3].symbol = "Hg"
+    vacancy = doped.copy()
+    del vacancy[3]
+    vacancy.positions[3] = [1.2, 0, 6.8]  # crown Ag4 (index 3 after removal) moves towards S5
+    rows = {r["bond_kind"]: r for r in analysis.vacancy_site_bonds("vacancy-Hg-tetrahedral", vacancy, doped,
+                                                                    parent, 3, ROLES)}
+    assert set(rows) == {"Ag(crown)-S at vacancy"}
+    row = rows["Ag(crown)-S at vacancy"]
+    assert row["reference_mean_A"] == pytest.approx(np.linalg.norm([2.0, 0, -1.05]))
+    assert row["mean_A"] == pytest.approx(np.linalg.norm([1.2, 0, -0.75]))
+
+
+def test_connectivity_lists_metal_s_bonds_made_and_broken():
+    start = staple_cluster()
+    relaxed = start.copy()
+    relaxed.positions[6] = [0, 5.45, 0]  # S6 leaves Ag1 (6.15 Å) for Ag2 (2.50 Å)
+    row = analysis.connectivity_changes("x", start, relaxed)
+    assert row["metal_s_bonds_start"] == 3  # Ag1-S6, Ag3-S5, Ag4-S5
+    assert row["broken"] == "Ag1-S6 (2.53 -> 6.15 Å)" and row["made"] == "Ag2-S6 (6.13 -> 2.50 Å)"
+
+
+def test_comparison_rows_measure_one_structure():
+    bonds = pd.DataFrame([
+        analysis._row("doped-Hg-icosahedral", "Hg-Ag", np.array([2.9, 3.2]), "Ag-Ag", np.array([2.85, 3.1])),
+        analysis._row("doped-Hg-crown", "Hg-Ag", np.array([2.7, 3.5]), "Ag-Ag", np.array([2.8, 3.3])),
+        analysis._row("vacancy-Hg-tetrahedral", "Ag(crown)-S at vacancy", np.array([2.56]),
+                      "Ag(crown)-S at vacancy", np.array([2.69])),
+    ], columns=analysis.BOND_COLUMNS)
+    published = [
+        {"quantity": "HgAg", "value": "", "compute": "bond_range", "structure": "doped-Hg-icosahedral", "bond_kind": "Hg-Ag"},
+        {"quantity": "AgAg", "value": "", "compute": "reference_range", "structure": "doped-Hg-icosahedral",
+         "bond_kind": "Ag-Ag"},
+        {"quantity": "all HgAg", "value": "", "compute": "bond_range", "bond_kind": "Hg-Ag"},
+        {"quantity": "vac", "value": "", "compute": "bond_change", "structure": "vacancy-Hg-tetrahedral",
+         "bond_kind": "Ag(crown)-S at vacancy"},
+    ]
+    table = analysis.comparison(published, pd.DataFrame(), pd.DataFrame(), bonds, "x").set_index("quantity")
+    assert table.loc["HgAg", "computed"] == "2.90-3.20" and table.loc["AgAg", "computed"] == "2.85-3.10"
+    assert table.loc["all HgAg", "computed"] == "2.70-3.50"
+    assert table.loc["vac", "computed"] == "2.69 -> 2.56 (-4.8 %)"

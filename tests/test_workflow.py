@@ -24,7 +24,7 @@ def smoke(smoke_run) -> Path:
 
 def job_counts(output: str) -> dict[str, str]:
     rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "analyse",
-             "figures", "ship_parent", "total"}
+             "figures", "counterpoise", "ship_parent", "total"}
     rows = (line.split() for line in output.splitlines())
     return {row[0]: row[1] for row in rows if len(row) == 2 and row[0] in rules and row[1].isdigit()}
 
@@ -34,7 +34,7 @@ def test_dry_run_shows_the_whole_dag(workdir):
     assert result.returncode == 0, result.stderr
     assert job_counts(result.stdout) == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4",
                                          "atom_start": "1", "relax": "10", "collect": "1", "analyse": "1",
-                                         "figures": "1", "total": "25"}
+                                         "figures": "1", "counterpoise": "4", "total": "29"}
 
 
 def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
@@ -76,6 +76,9 @@ def test_smoke_relaxes_every_structure(smoke):
     assert results["parent"]["converged"] and results["atom-Hg"]["converged"]
     assert results["atom-Hg"]["spin_policy"] == "lowest"
     assert set(results["atom-Hg"]["spin_energies"]) == {"paired", "polarized"}
+    # a fixed triplet: occupations hold M = 2; the moment integrated on the grid of the small box comes out 1.98
+    assert results["atom-Hg"]["spin_moments"]["polarized"] == pytest.approx(2.0, abs=0.05)
+    assert all(set(r["point_group"]) == {"0.02", "0.1", "0.3"} for r in results.values())
     parent = read(smoke / "results/smoke/relax/parent/relaxed.xyz")
     doped = read(smoke / "results/smoke/relax/doped-Hg-kernel/start.xyz")
     assert abs(doped.positions - parent.positions).max() < 1e-6  # made from the relaxed parent
@@ -104,6 +107,16 @@ def test_smoke_tables_agree_with_raw_results(smoke):
     assert len(frag) == 4
     for row in frag.itertuples():
         assert row.fragmentation_energy_eV == pytest.approx(raw[row.product_id] + raw["atom-Hg"] - raw[row.parent_id])
+        # counterpoise: the doped isomer's four ghost-basis single points, subtracted as computed
+        cp = json.loads((smoke / f"results/smoke/counterpoise/{row.parent_id}.json").read_text())
+        points = {k: v["energy"] for k, v in cp["single_points"].items()}
+        delta = (points["dopant_own_basis"] - points["dopant_full_basis"]
+                 + points["host_own_basis"] - points["host_full_basis"])
+        assert cp["correction_eV"] == pytest.approx(delta) and delta > 0
+        assert cp["fingerprint"] == json.loads((smoke / "results/smoke/relax/parent/result.json").read_text())["fingerprint"]
+        assert row.fragmentation_energy_cp_eV == pytest.approx(row.fragmentation_energy_eV - delta)
+    connectivity = pd.read_csv(tables / "connectivity.csv", keep_default_na=False)
+    assert set(connectivity["structure_id"]) == set(raw)
     bonds = pd.read_csv(tables / "bond_lengths.csv")
     assert {"Hg-S", "Hg-Ag", "Ag-S next to vacancy"} <= set(bonds["bond_kind"])
     assert set(pd.read_csv(tables / "geometry.csv")["structure_id"]) == set(raw)

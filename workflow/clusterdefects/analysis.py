@@ -17,7 +17,7 @@ import pandas as pd
 from ase import Atoms
 from ase.formula import Formula
 
-from .sites import NONMETALS
+from .sites import NONMETALS, ROLE_ORDER
 from .structio import bonded_pairs
 
 BOND_COLUMNS = ["structure_id", "bond_kind", "n", "min_A", "mean_A", "max_A", "reference_kind",
@@ -28,6 +28,16 @@ def metal_composition(formula: str) -> str:
     """The metal part of a formula, e.g. 'Ag28HgC72H48S24' -> 'Ag28Hg'."""
     counts = Formula(formula).count()
     return str(Formula.from_dict({el: n for el, n in counts.items() if el not in NONMETALS}).format("metal"))
+
+
+#: Energy of each spin state a relaxation computed (NaN where it computed only one).
+SPIN_COLUMNS = ["energy_paired_eV", "energy_polarized_eV", "magmom_polarized"]
+
+
+def spin_columns(r: dict[str, Any]) -> dict[str, float]:
+    energies, moments = r.get("spin_energies", {}), r.get("spin_moments", {})
+    return {"energy_paired_eV": energies.get("paired", np.nan), "energy_polarized_eV": energies.get("polarized", np.nan),
+            "magmom_polarized": moments.get("polarized", np.nan)}
 
 
 def relative_energies(results: list[dict[str, Any]], paper_labels: dict[str, str]) -> pd.DataFrame:
@@ -41,18 +51,26 @@ def relative_energies(results: list[dict[str, Any]], paper_labels: dict[str, str
         rows.append({"composition": metal_composition(r["formula"]), "kind": kind, "structure_id": r["structure_id"],
                      "role": site, "paper_label": paper_labels.get(site, ""), "energy_eV": r["energy"],
                      "fmax_eV_per_A": r["fmax"], "converged": r["converged"], "spin_state": r["spin_state"],
-                     "magmom": r["magmom"]})
+                     "magmom": r["magmom"], **spin_columns(r),
+                     "superatom_electrons": r.get("superatom_electrons"),
+                     "point_group": (r.get("point_group") or {}).get("0.1", "")})
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
     frame["relative_energy_eV"] = frame["energy_eV"] - frame.groupby("composition")["energy_eV"].transform("min")
     columns = ["composition", "structure_id", "role", "paper_label", "energy_eV", "relative_energy_eV",
-               "fmax_eV_per_A", "converged", "spin_state", "magmom", "kind"]
+               "fmax_eV_per_A", "converged", "spin_state", "magmom", *SPIN_COLUMNS, "superatom_electrons",
+               "point_group", "kind"]
     return frame[columns].sort_values(["kind", "relative_energy_eV"]).reset_index(drop=True)
 
 
-def fragmentation_energies(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """E_frag(i -> j) = E(vacancy j) + E(dopant atom) - E(doped i), for every doped i and vacancy j."""
+def fragmentation_energies(results: list[dict[str, Any]], corrections: dict[str, float] | None = None) -> pd.DataFrame:
+    """E_frag(i -> j) = E(vacancy j) + E(dopant atom) - E(doped i), for every doped i and vacancy j.
+
+    ``corrections``: doped id -> counterpoise correction delta_i (``counterpoise.correction``); the
+    corrected energy E_frag - delta_i is what is compared with a published one (NaN where it is missing).
+    """
+    corrections = corrections or {}
     by_id = {r["structure_id"]: r for r in results}
     rows = []
     for parent_id, parent in by_id.items():
@@ -62,10 +80,13 @@ def fragmentation_energies(results: list[dict[str, Any]]) -> pd.DataFrame:
         atom = by_id.get(f"atom-{dopant}")
         if atom is None:
             continue
+        delta = corrections.get(parent_id, np.nan)
         for product_id, product in by_id.items():
             if product_id.startswith(f"vacancy-{dopant}-"):
+                raw = product["energy"] + atom["energy"] - parent["energy"]
                 rows.append({"parent_id": parent_id, "product_id": product_id, "atom_id": atom["structure_id"],
-                             "fragmentation_energy_eV": product["energy"] + atom["energy"] - parent["energy"]})
+                             "fragmentation_energy_eV": raw, "counterpoise_correction_eV": delta,
+                             "fragmentation_energy_cp_eV": raw - delta})
     frame = pd.DataFrame(rows)
     if not frame.empty:
         lowest = min((r for r in results if r["structure_id"].startswith("vacancy-")), key=lambda r: r["energy"])
@@ -153,9 +174,86 @@ def vacancy_bonds(sid: str, vacancy: Atoms, doped: Atoms, parent: Atoms, removed
     return rows
 
 
+def atom_roles(sites: pd.DataFrame) -> dict[int, str]:
+    """Parent atom index -> site role (centre, icosahedral, crown, ...) from the sites table."""
+    return {int(m): str(role) for role, members in zip(sites["role"], sites["members"]) for m in str(members).split()}
+
+
+def metal_s_pairs(atoms: Atoms) -> set[tuple[int, int]]:
+    """Bonded (metal, S) pairs by the package's covalent criterion."""
+    i, j, _ = bonded_pairs(atoms)
+    symbols = atoms.get_chemical_symbols()
+    return {(int(a), int(b)) for a, b in zip(i, j) if symbols[a] not in NONMETALS and symbols[b] == "S"}
+
+
+def parent_bonds(parent: Atoms, start: Atoms, roles: dict[int, str]) -> list[dict[str, Any]]:
+    """The parent's bond fingerprint by site role, each against the same pairs in its start.
+
+    Kinds: 'Ag(centre)-Ag(icosahedral)', 'Ag(icosahedral)-Ag(icosahedral)', 'Ag(icosahedral)-Ag(tetrahedral)',
+    'Ag(icosahedral)-S', 'Ag(crown)-S', 'Ag(tetrahedral)-S', and 'Ag(crown)-S[tetrahedral]' for the crown
+    Ag-S bonds to an S shared with a tetrahedral Ag (the paper's 2.69 Å).
+    """
+    symbols = parent.get_chemical_symbols()
+    i, j, _ = bonded_pairs(parent)
+    rank = {role: n for n, role in enumerate(ROLE_ORDER)}
+    s_of_tetrahedral = {b for a, b in metal_s_pairs(parent) if roles.get(a) == "tetrahedral"}
+    groups: dict[str, set[tuple[int, int]]] = {}
+    for a, b in zip(i.tolist(), j.tolist()):
+        if symbols[a] in NONMETALS or a not in roles:
+            continue
+        if symbols[b] not in NONMETALS and b in roles and a < b:
+            first, second = sorted((a, b), key=lambda k: rank.get(roles[k], len(rank)))
+            kind = f"{symbols[first]}({roles[first]})-{symbols[second]}({roles[second]})"
+        elif symbols[b] == "S":
+            first, second = a, b
+            kind = f"{symbols[a]}({roles[a]})-S"
+        else:
+            continue
+        groups.setdefault(kind, set()).add((first, second))
+        if symbols[b] == "S" and roles[a] == "crown" and b in s_of_tetrahedral:
+            groups.setdefault(f"{symbols[a]}(crown)-S[tetrahedral]", set()).add((a, b))
+    return [_row("parent", kind, _lengths(parent, sorted(pairs)), f"{kind} in start", _lengths(start, sorted(pairs)))
+            for kind, pairs in sorted(groups.items())]
+
+
+def vacancy_site_bonds(sid: str, vacancy: Atoms, doped: Atoms, parent: Atoms, removed: int,
+                       roles: dict[int, str]) -> list[dict[str, Any]]:
+    """Bonds from the S atoms that bound the removed atom to each metal, grouped by the metal's role
+    ('Ag(crown)-S at vacancy', 'Ag(icosahedral)-S at vacancy'), vs the same pairs in the parent."""
+    def new_index(k: int) -> int:
+        return k - (k > removed)
+
+    vacancy_s = {b for a, b in metal_s_pairs(doped) if a == removed}
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for a, b in sorted(metal_s_pairs(parent) | {(a, b) for a, b in metal_s_pairs(doped)}):
+        if b in vacancy_s and a != removed:
+            groups.setdefault(f"{parent[a].symbol}({roles.get(a, '?')})-S at vacancy", []).append((a, b))
+    return [_row(sid, kind, _lengths(vacancy, [(new_index(a), new_index(b)) for a, b in pairs]), kind,
+                 _lengths(parent, pairs)) for kind, pairs in sorted(groups.items())]
+
+
+CONNECTIVITY_COLUMNS = ["structure_id", "metal_s_bonds_start", "metal_s_bonds_relaxed", "made", "broken"]
+
+
+def connectivity_changes(sid: str, start: Atoms, relaxed: Atoms) -> dict[str, Any]:
+    """Metal-S bonds made and broken between a structure's start and its relaxed geometry."""
+    before, after = metal_s_pairs(start), metal_s_pairs(relaxed)
+
+    def describe(pairs: set[tuple[int, int]]) -> str:
+        return "; ".join(f"{relaxed[a].symbol}{a}-S{b} ({start.get_distance(a, b):.2f} -> "
+                         f"{relaxed.get_distance(a, b):.2f} Å)" for a, b in sorted(pairs))
+
+    return {"structure_id": sid, "metal_s_bonds_start": len(before), "metal_s_bonds_relaxed": len(after),
+            "made": describe(after - before), "broken": describe(before - after)}
+
+
 def geometry_rows(structures: dict[str, Atoms]) -> pd.DataFrame:
-    """Radius of gyration of every structure."""
+    """Radius of gyration and superatom electron count (from the charge in each file) of every structure."""
+    from .pipeline import cluster_electrons
+
     return pd.DataFrame([{"structure_id": sid, "formula": a.get_chemical_formula("metal"), "n_atoms": len(a),
+                          "charge": int(a.info.get("charge", 0)),
+                          "superatom_electrons": cluster_electrons(a, int(a.info.get("charge", 0))),
                           "radius_of_gyration_A": radius_of_gyration(a)} for sid, a in structures.items()])
 
 
@@ -196,8 +294,9 @@ def computed_value(ref: dict[str, Any], energies: pd.DataFrame, fragmentation: p
             sel = _some(energies[(energies["composition"] == ref["composition"]) & (energies["role"] == ref["role"])])
             return _fmt(sel["relative_energy_eV"].iloc[0])
         if what == "fragmentation_range":
-            sel = _some(fragmentation[fragmentation["product_is_most_stable"]]["fragmentation_energy_eV"])
+            sel = _some(fragmentation[fragmentation["product_is_most_stable"]]["fragmentation_energy_cp_eV"].dropna())
             return f"{sel.min():.2f}-{sel.max():.2f}"
+        bonds = bonds[bonds["structure_id"] == ref["structure"]] if "structure" in ref else bonds
         if what == "bond_range":
             sel = _some(bonds[bonds["bond_kind"] == ref["bond_kind"]])
             return f"{sel['min_A'].min():.2f}-{sel['max_A'].max():.2f}"

@@ -131,7 +131,7 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 
     from .pipeline import read_sites
     from .study import load_study
-    from .tables import build_tables, load_outputs, write_database, write_tables
+    from .tables import build_tables, load_counterpoise, load_outputs, write_database, write_tables
 
     config = yaml.safe_load(Path(args.config).read_text())
     study = load_study(config, args.preset)
@@ -145,8 +145,10 @@ def cmd_analyse(args: argparse.Namespace) -> None:
                              f"run: snakemake {root}/relax/parent/result.json --config preset={study.preset}")
         print(f"partial: tables of {', '.join(ids)}; left out (their set is unfinished): "
               f"{', '.join(sorted(set(study.structure_ids()) - set(ids))) or '-'}")
-    results, relaxed = load_outputs(root / "relax", ids, bool(study.settings.get("allow_unconverged")))
-    tables = build_tables(results, relaxed, root / "sites.csv", study.system, study.preset)
+    results, relaxed, starts = load_outputs(root / "relax", ids, bool(study.settings.get("allow_unconverged")))
+    corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in ids if sid.startswith("doped-")],
+                                    results[0]["fingerprint"])
+    tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections)
     for path in write_tables(tables, outdir):
         print(f"wrote {path}")
     if args.partial:
@@ -199,6 +201,8 @@ def cmd_atom(args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .tables import TABLES
+
     p = argparse.ArgumentParser(prog="clusterdefects", description=__doc__)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -285,7 +289,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_figures)
 
     s = sub.add_parser("show", help="print a results table")
-    s.add_argument("table", choices=["energies", "fragmentation", "bonds", "geometry", "compare"])
+    s.add_argument("table", choices=list(TABLES))
     s.add_argument("--preset", default="screen")
     s.add_argument("--format", choices=["table", "csv", "md", "json"], default="table")
     s.add_argument("--results", default="results")

@@ -110,6 +110,14 @@ class Study:
     def result_files(self) -> list[str]:
         return [f"{self.results}/relax/{sid}/result.json" for sid in self.structure_ids()]
 
+    def counterpoise_files(self) -> list[str]:
+        """One counterpoise correction per doped isomer (its dopant-loss energy's basis-set superposition)."""
+        return [f"{self.results}/counterpoise/{sid}.json" for sid in self.doped_ids()]
+
+    def dft_args(self) -> str:
+        """The --settings JSON (DFT settings only) of a single-point command, shell-quoted."""
+        return shlex.quote(json.dumps({"dft": self.settings["dft"]}, separators=(",", ":")))
+
     def targets(self) -> list[str]:
         """What `snakemake` (rule all) makes for this study."""
         figures = [f"{self.results}/figures/{name}.png" for name in

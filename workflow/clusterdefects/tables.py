@@ -22,37 +22,57 @@ TABLES = {
     "fragmentation": "fragmentation_energies",
     "bonds": "bond_lengths",
     "geometry": "geometry",
+    "connectivity": "connectivity",
     "compare": "comparison",
 }
 
 
 def load_outputs(relax_dir: Path, structure_ids: list[str], allow_unconverged: bool = False
-                 ) -> tuple[list[dict[str, Any]], dict[str, Atoms]]:
-    """Every ``result.json`` (checked to be combinable) and ``relaxed.xyz`` of a study, read once."""
+                 ) -> tuple[list[dict[str, Any]], dict[str, Atoms], dict[str, Atoms]]:
+    """Every ``result.json`` (checked to be combinable), ``relaxed.xyz`` and ``start.xyz`` of a study."""
     results = [load_result(relax_dir / sid / "result.json") for sid in structure_ids]
     check_combinable(results, allow_unconverged)
-    return results, {sid: read(relax_dir / sid / "relaxed.xyz") for sid in structure_ids}
+    return (results, {sid: read(relax_dir / sid / "relaxed.xyz") for sid in structure_ids},
+            {sid: read(relax_dir / sid / "start.xyz") for sid in structure_ids})
 
 
-def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], sites_csv: Path,
-                 system: dict[str, Any], preset: str) -> dict[str, pd.DataFrame]:
-    """All tables of a study from its results and relaxed structures."""
+def load_counterpoise(paths: list[Path], fingerprint: str) -> dict[str, float]:
+    """Doped id -> counterpoise correction (eV) from the files that exist; each must have the study's settings."""
+    corrections = {}
+    for path in paths:
+        if not path.is_file():
+            continue
+        data = load_result(path)
+        if data["fingerprint"] != fingerprint:
+            raise InputError(path, f"counterpoise computed with settings {data['fingerprint']}, the study's "
+                             f"relaxations with {fingerprint}", "rerun it: snakemake --forcerun counterpoise")
+        corrections[data["structure_id"]] = float(data["correction_eV"])
+    return corrections
+
+
+def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], starts: dict[str, Atoms], sites_csv: Path,
+                 system: dict[str, Any], preset: str, corrections: dict[str, float] | None = None
+                 ) -> dict[str, pd.DataFrame]:
+    """All tables of a study from its results, relaxed structures and their starts, and the counterpoise
+    corrections."""
     energies = analysis.relative_energies(results, system.get("paper_labels", {}))
-    fragmentation = analysis.fragmentation_energies(results)
+    fragmentation = analysis.fragmentation_energies(results, corrections)
     sites = read_sites(sites_csv)
     roles = dict(zip(sites["class"], sites["role"]))
     centre = next((int(r) for c, r in zip(sites["role"], sites["representative"]) if c == "centre"), None)
     kernel = {int(m) for role, members in zip(sites["role"], sites["members"])
               if role in ("centre", "icosahedral", "kernel") for m in str(members).split()}
     parent = relaxed["parent"]
-    bond_rows = []
+    atom_roles = analysis.atom_roles(sites)
+    bond_rows = analysis.parent_bonds(parent, starts["parent"], atom_roles)
     for sid, atoms in relaxed.items():
         if sid.startswith("doped-"):
             bond_rows += analysis.doped_bonds(sid, atoms, parent, int(atoms.info["site_index"]), centre)
         elif sid.startswith("vacancy-"):
             doped_id = "doped-" + sid.split("-", 1)[1]
-            bond_rows += analysis.vacancy_bonds(sid, atoms, relaxed[doped_id], parent,
-                                                int(atoms.info["vacancy_index"]), kernel)
+            removed = int(atoms.info["vacancy_index"])
+            bond_rows += analysis.vacancy_bonds(sid, atoms, relaxed[doped_id], parent, removed, kernel)
+            bond_rows += analysis.vacancy_site_bonds(sid, atoms, relaxed[doped_id], parent, removed, atom_roles)
     bonds = pd.DataFrame(bond_rows, columns=analysis.BOND_COLUMNS)
     if not energies.empty:
         energies["role"] = [roles.get(r, r) for r in energies["role"]]
@@ -61,6 +81,8 @@ def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], sites
         "fragmentation": fragmentation,
         "bonds": bonds,
         "geometry": analysis.geometry_rows(relaxed),
+        "connectivity": pd.DataFrame([analysis.connectivity_changes(sid, starts[sid], atoms)
+                                      for sid, atoms in relaxed.items()], columns=analysis.CONNECTIVITY_COLUMNS),
         "compare": analysis.comparison(system.get("published", []), energies, fragmentation, bonds, preset),
     }
 

@@ -9,6 +9,7 @@ localrules:
 rule analyse:
     input:
         results=lambda w: study(w).result_files(),
+        counterpoise=lambda w: study(w).counterpoise_files(),
         sites="results/{preset}/sites.csv",
     output:
         tables=report(
@@ -19,6 +20,7 @@ rule analyse:
                     "fragmentation_energies",
                     "bond_lengths",
                     "geometry",
+                    "connectivity",
                     "comparison",
                 ],
             ),

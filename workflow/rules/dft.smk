@@ -35,6 +35,35 @@ rule relax:
         "--settings {params.settings} {params.hessian} {params.box} > {log} 2>&1"
 
 
+rule counterpoise:
+    input:
+        doped="results/{preset}/relax/doped-{dopant}-{site}/relaxed.xyz",
+        vacancy="results/{preset}/relax/vacancy-{dopant}-{site}/result.json",
+        atom="results/{preset}/relax/atom-{dopant}/result.json",
+        box=lambda w: study(w).box_source("parent"),
+    output:
+        "results/{preset}/counterpoise/doped-{dopant}-{site}.json",
+    log:
+        "results/{preset}/logs/counterpoise-doped-{dopant}-{site}.log",
+    conda:
+        "../../envs/gpaw.yaml"
+    threads: lambda w: study(w).resources()["tasks"]
+    resources:
+        tasks=lambda w: study(w).resources()["tasks"],
+        cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
+        mem_mb=lambda w: study(w).resources()["mem_mb"],
+        runtime=lambda w: study(w).resources()["runtime"],
+        mpi=lambda w: mpi_starter(study(w).resources()["mpi"]),
+    params:
+        settings=lambda w: study(w).dft_args(),
+        box=lambda w: study(w).box_flag("parent"),
+    shell:
+        "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
+        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.counterpoise {input.doped} -o {output} "
+        "--settings {params.settings} --vacancy-result {input.vacancy} --atom-result {input.atom} {params.box} "
+        "> {log} 2>&1"
+
+
 rule collect:
     input:
         lambda w: study(w).result_files(),
