@@ -219,3 +219,19 @@ def test_polarized_state_is_a_fixed_triplet_or_doublet():
     assert polarized_moment(Atoms("Ag2"), 0) == 2.0 and polarized_moment(Atoms("Ag2"), -1) == 1.0
     assert spin_label("polarized", Atoms("Ag2"), 0) == "polarized (fixed M = 2)"
     assert spin_label("paired", Atoms("Ag2"), 0) == "paired"
+
+
+def test_a_parent_shipped_by_another_route_keeps_the_model_it_descends_from(tmp_path):
+    from clusterdefects.pipeline import shipped_parent
+
+    result = write_result(tmp_path / "result.json", preset="screen")
+    (tmp_path / "relaxed.xyz").write_text("1\n\nAg 0 0 0\n")
+    (tmp_path / "model.xyz").write_text("1\n\nAg 0 0 0.1\n")
+    earlier = {"source_sha256": "old", "source_refits": [{"from_sha256": "old", "to_sha256": "new"}]}
+    (tmp_path / "earlier.json").write_text(json.dumps(earlier))
+    _, provenance = shipped_parent(tmp_path / "relaxed.xyz", result["path"], tmp_path / "model.xyz",
+                                   via=tmp_path / "earlier.json", route="Hg put back to Ag")
+    assert provenance["route"] == "Hg put back to Ag" and provenance["source_sha256"] == "old"
+    assert provenance["source_refits"] == earlier["source_refits"]
+    with pytest.raises(InputError, match="route needs"):
+        shipped_parent(tmp_path / "relaxed.xyz", result["path"], tmp_path / "model.xyz", route="x")

@@ -87,13 +87,15 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
 
 
 def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_path: str | Path,
-                   via: str | Path | None = None) -> tuple[Atoms, dict[str, Any]]:
+                   via: str | Path | None = None, route: str | None = None) -> tuple[Atoms, dict[str, Any]]:
     """A converged relaxed parent as the start a preset ships, with its provenance.
 
     The provenance names the source file (and its SHA-256), the settings fingerprint and the costs of
     the relaxation; the study relaxes the shipped start again with its own settings, so a start from
     other settings or another GPAW only costs steps, never a wrong energy. ``via``: the provenance of
-    an earlier shipped parent this relaxation started from (kept as ``started_from``).
+    an earlier shipped parent this relaxation started from (kept as ``started_from``). ``route``: how
+    the start was made when it did not come straight from ``source_path`` (e.g. a basin search from an
+    isomer of ``via``); the source model it descends from, and its refits, are then those of ``via``.
     """
     from .results import load_result, require_converged
 
@@ -113,6 +115,13 @@ def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_pat
     }
     if via:
         provenance["started_from"] = json.loads(Path(via).read_text())
+    if route:
+        if not via:
+            raise InputError(str(result_path), "a route needs the provenance it starts from", "give --via")
+        provenance["route"] = route
+        provenance["source_sha256"] = provenance["started_from"]["source_sha256"]
+        if provenance["started_from"].get("source_refits"):
+            provenance["source_refits"] = provenance["started_from"]["source_refits"]
     atoms.info = {"structure_id": "parent", "kind": "parent", "charge": result["charge"],
                   "source": str(source_path), "fingerprint": result["fingerprint"]}
     return atoms, provenance
