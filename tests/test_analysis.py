@@ -134,6 +134,8 @@ def test_show_names_the_target_when_a_table_is_missing(tmp_path):
     assert "| a | b |" in show("energies", "smoke", "md", tmp_path)
     assert json.loads(show("energies", "smoke", "json", tmp_path)) == [{"a": 1.0, "b": "x"}]
     assert to_markdown(pd.DataFrame({"x": [1.5]})).splitlines()[2] == "| 1.5000 |"
+    pd.DataFrame(columns=["quantity", "published"]).to_csv(tmp_path / "smoke/tables/comparison.csv", index=False)
+    assert "no rows (the system has no published values" in show("compare", "smoke", "table", tmp_path)
 
 
 def test_partial_analysis_uses_only_whole_sets_of_isomers():

@@ -139,4 +139,7 @@ def show(name: str, preset: str, fmt: str, results_root: Path = Path("results"))
         return to_markdown(frame)
     if fmt == "json":
         return frame.to_json(orient="records", indent=2)
+    if frame.empty:
+        why = " (the system has no published values: systems.<name>.published in the config)" if name == "compare" else ""
+        return f"{path}: no rows{why}; columns: {', '.join(frame.columns)}"
     return frame.to_string(index=False, float_format=lambda x: f"{x:.4f}")
