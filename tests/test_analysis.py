@@ -223,3 +223,24 @@ def test_comparison_rows_measure_one_structure():
     assert table.loc["HgAg", "computed"] == "2.90-3.20" and table.loc["AgAg", "computed"] == "2.85-3.10"
     assert table.loc["all HgAg", "computed"] == "2.70-3.50"
     assert table.loc["vac", "computed"] == "2.69 -> 2.56 (-4.8 %)"
+
+
+def test_basin_check_says_loudly_when_the_parent_is_not_the_lowest():
+    from clusterdefects.basin import host_back, verdict
+
+    doped = Atoms("HgAg", positions=[[0, 0, 0], [2.9, 0, 0]])
+    doped.info = {"structure_id": "doped-Hg-centre", "site_index": 0, "host": "Ag", "charge": -2}
+    candidate = host_back(doped, -3)
+    assert candidate.get_chemical_symbols() == ["Ag", "Ag"] and candidate.info["charge"] == -3
+    rows = [{"candidate": "basin-doped-Hg-centre", "from": "doped-Hg-centre", **verdict(-814.48, -814.18),
+             "relaxed": True, "steps": 3, "fmax": 0.04, "converged": True},
+            {"candidate": "basin-doped-Hg-crown", "from": "doped-Hg-crown", **verdict(-814.17, -814.18),
+             "relaxed": True, "steps": 2, "fmax": 0.04, "converged": True}]
+    basins = pd.DataFrame(rows, columns=analysis.BASIN_COLUMNS)
+    assert list(basins["lower_than_parent"]) == [True, False]
+    text = analysis.basin_verdict(basins, "screen").loc[0, "computed"]
+    assert text.startswith("NO: doped-Hg-centre with its dopant put back is 0.30 eV lower")
+    assert "remake it from doped-Hg-centre" in text
+    fine = analysis.basin_verdict(basins.iloc[1:], "screen").loc[0, "computed"]
+    assert fine == "yes (lowest candidate doped-Hg-crown, +0.01 eV)"
+    assert analysis.basin_verdict(basins.iloc[:0], "screen").empty

@@ -24,7 +24,7 @@ def smoke(smoke_run) -> Path:
 
 def job_counts(output: str) -> dict[str, str]:
     rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "analyse",
-             "figures", "counterpoise", "ship_parent", "total"}
+             "figures", "counterpoise", "basin_check", "ship_parent", "total"}
     rows = (line.split() for line in output.splitlines())
     return {row[0]: row[1] for row in rows if len(row) == 2 and row[0] in rules and row[1].isdigit()}
 
@@ -34,7 +34,7 @@ def test_dry_run_shows_the_whole_dag(workdir):
     assert result.returncode == 0, result.stderr
     assert job_counts(result.stdout) == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4",
                                          "atom_start": "1", "relax": "10", "collect": "1", "analyse": "1",
-                                         "figures": "1", "counterpoise": "4", "total": "29"}
+                                         "figures": "1", "counterpoise": "4", "basin_check": "4", "total": "33"}
 
 
 def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
@@ -117,6 +117,14 @@ def test_smoke_tables_agree_with_raw_results(smoke):
         assert row.fragmentation_energy_cp_eV == pytest.approx(row.fragmentation_energy_eV - delta)
     connectivity = pd.read_csv(tables / "connectivity.csv", keep_default_na=False)
     assert set(connectivity["structure_id"]) == set(raw)
+    basins = pd.read_csv(tables / "basin_check.csv")
+    assert set(basins["from"]) == {"doped-Hg-centre", "doped-Hg-kernel"}
+    for row in basins.to_dict("records"):  # the doped isomer with Ag put back, against the parent's energy
+        check = json.loads((smoke / f"results/smoke/basin_check/{row['from']}/result.json").read_text())
+        assert check["formula"] == "Ag5H4S4" and check["charge"] == -1
+        assert row["delta_eV"] == pytest.approx(check["energy"] - raw["parent"])
+    compare = pd.read_csv(tables / "comparison.csv", keep_default_na=False)
+    assert compare.loc[0, "quantity"] == "basin check: the parent is the lowest minimum found"
     bonds = pd.read_csv(tables / "bond_lengths.csv")
     assert {"Hg-S", "Hg-Ag", "Ag-S next to vacancy"} <= set(bonds["bond_kind"])
     assert set(pd.read_csv(tables / "geometry.csv")["structure_id"]) == set(raw)

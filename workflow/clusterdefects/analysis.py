@@ -247,6 +247,26 @@ def connectivity_changes(sid: str, start: Atoms, relaxed: Atoms) -> dict[str, An
             "made": describe(after - before), "broken": describe(before - after)}
 
 
+BASIN_COLUMNS = ["candidate", "from", "energy", "parent_energy", "delta_eV", "lower_than_parent", "relaxed",
+                 "steps", "fmax", "converged"]
+COMPARISON_COLUMNS = ["quantity", "published", "computed", "preset", "unit", "source"]
+
+
+def basin_verdict(basins: pd.DataFrame, preset: str) -> pd.DataFrame:
+    """The comparison table's first row: is the parent the lowest minimum found? (none if nothing was checked)"""
+    if basins.empty:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    lowest = basins.loc[basins["delta_eV"].astype(float).idxmin()]
+    if bool(lowest["lower_than_parent"]):
+        text = (f"NO: {lowest['from']} with its dopant put back is {-float(lowest['delta_eV']):.2f} eV lower; "
+                f"the parent is not the lowest minimum found: remake it from {lowest['from']}")
+    else:
+        text = f"yes (lowest candidate {lowest['from']}, {float(lowest['delta_eV']):+.2f} eV)"
+    return pd.DataFrame([{"quantity": "basin check: the parent is the lowest minimum found", "published": "",
+                          "computed": text, "preset": preset, "unit": "", "source": "this run"}],
+                        columns=COMPARISON_COLUMNS)
+
+
 def geometry_rows(structures: dict[str, Atoms]) -> pd.DataFrame:
     """Radius of gyration and superatom electron count (from the charge in each file) of every structure."""
     from .pipeline import cluster_electrons
@@ -265,7 +285,7 @@ def comparison(published: list[dict[str, Any]], energies: pd.DataFrame, fragment
         rows.append({"quantity": ref["quantity"], "published": ref["value"],
                      "computed": computed_value(ref, energies, fragmentation, bonds), "preset": preset,
                      "unit": ref.get("unit", ""), "source": ref.get("source", "")})
-    return pd.DataFrame(rows, columns=["quantity", "published", "computed", "preset", "unit", "source"])
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def _fmt(x: float) -> str:

@@ -131,7 +131,8 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 
     from .pipeline import read_sites
     from .study import load_study
-    from .tables import build_tables, load_counterpoise, load_outputs, write_database, write_tables
+    from .tables import (build_tables, load_basin_checks, load_counterpoise, load_outputs, write_database,
+                         write_tables)
 
     config = yaml.safe_load(Path(args.config).read_text())
     study = load_study(config, args.preset)
@@ -148,7 +149,11 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     results, relaxed, starts = load_outputs(root / "relax", ids, bool(study.settings.get("allow_unconverged")))
     corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in ids if sid.startswith("doped-")],
                                     results[0]["fingerprint"])
-    tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections)
+    basins = load_basin_checks([root / "basin_check" / sid / "basin.json" for sid in ids if sid.startswith("doped-")])
+    tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections, basins)
+    for row in basins[basins["lower_than_parent"].astype(bool)].to_dict("records"):
+        print(f"WARNING: {row['candidate']} is {-row['delta_eV']:.3f} eV below the parent: the parent is not the "
+              f"lowest minimum found; remake it from {row['from']}", file=sys.stderr)
     for path in write_tables(tables, outdir):
         print(f"wrote {path}")
     if args.partial:

@@ -192,12 +192,14 @@ def checkpoint_identity(start: Atoms, dft: DFTSettings, relax: RelaxSettings, sp
 def prepare_checkpoint(workdir: Path, identity: dict) -> None:
     """Keep a matching checkpoint; move a stale one (other start or settings) aside and start afresh."""
     id_path = workdir / "identity.json"
-    if id_path.is_file() and json.loads(id_path.read_text()) != identity:
+    stale = id_path.is_file() and json.loads(id_path.read_text()) != identity
+    world().barrier()  # every rank has looked before rank 0 may move the folder
+    if stale:
         say(f"checkpoint in {workdir} is for another start or other settings: starting afresh")
         if world().rank == 0:
-            stale = workdir.with_name(workdir.name + ".stale")
-            shutil.rmtree(stale, ignore_errors=True)
-            workdir.rename(stale)
+            aside = workdir.with_name(workdir.name + ".stale")
+            shutil.rmtree(aside, ignore_errors=True)
+            workdir.rename(aside)
         world().barrier()
     if world().rank == 0:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -282,12 +284,14 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     if moment is not None:
         atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
     progress = Progress.load(progress_path)
+    has_state = opt_path.exists()
+    world().barrier()  # every rank has looked before rank 0 may write or remove files below
     frames = resume_positions(atoms, traj_path)
     if frames:
         say(f"resuming {spin} from step {progress.steps} ({frames} saved frames, rung {progress.rung})")
         if relax.optimizer not in RESUMES_OWN_STATE:
             forget_optimizer_state(opt_path)
-    elif hessian_from is not None and relax.optimizer == "BFGS" and not opt_path.exists() \
+    elif hessian_from is not None and relax.optimizer == "BFGS" and not has_state \
             and seed_hessian(opt_path, hessian_from, atoms, start.info.get("vacancy_index")):
         say(f"{spin}: BFGS starts with the Hessian of {hessian_from.parent.parent.parent.name}/{hessian_from.parent.name}")
     last_saved = atoms.positions.copy() if frames else None

@@ -114,6 +114,10 @@ class Study:
         """One counterpoise correction per doped isomer (its dopant-loss energy's basis-set superposition)."""
         return [f"{self.results}/counterpoise/{sid}.json" for sid in self.doped_ids()]
 
+    def basin_files(self) -> list[str]:
+        """One basin check per doped isomer: it with the dopant put back to the host, against the parent."""
+        return [f"{self.results}/basin_check/{sid}/basin.json" for sid in self.doped_ids()]
+
     def dft_args(self) -> str:
         """The --settings JSON (DFT settings only) of a single-point command, shell-quoted."""
         return shlex.quote(json.dumps({"dft": self.settings["dft"]}, separators=(",", ":")))

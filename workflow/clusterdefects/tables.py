@@ -23,6 +23,7 @@ TABLES = {
     "bonds": "bond_lengths",
     "geometry": "geometry",
     "connectivity": "connectivity",
+    "basins": "basin_check",
     "compare": "comparison",
 }
 
@@ -50,11 +51,18 @@ def load_counterpoise(paths: list[Path], fingerprint: str) -> dict[str, float]:
     return corrections
 
 
+def load_basin_checks(paths: list[Path]) -> pd.DataFrame:
+    """The basin checks that exist (one row per doped isomer with its dopant put back)."""
+    rows = [load_result(p) for p in paths if p.is_file()]
+    return pd.DataFrame([{k: r[k] for k in analysis.BASIN_COLUMNS} for r in rows], columns=analysis.BASIN_COLUMNS)
+
+
 def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], starts: dict[str, Atoms], sites_csv: Path,
-                 system: dict[str, Any], preset: str, corrections: dict[str, float] | None = None
-                 ) -> dict[str, pd.DataFrame]:
-    """All tables of a study from its results, relaxed structures and their starts, and the counterpoise
-    corrections."""
+                 system: dict[str, Any], preset: str, corrections: dict[str, float] | None = None,
+                 basins: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """All tables of a study from its results, relaxed structures and their starts, the counterpoise
+    corrections and the basin checks."""
+    basins = pd.DataFrame(columns=analysis.BASIN_COLUMNS) if basins is None else basins
     energies = analysis.relative_energies(results, system.get("paper_labels", {}))
     fragmentation = analysis.fragmentation_energies(results, corrections)
     sites = read_sites(sites_csv)
@@ -83,7 +91,10 @@ def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], start
         "geometry": analysis.geometry_rows(relaxed),
         "connectivity": pd.DataFrame([analysis.connectivity_changes(sid, starts[sid], atoms)
                                       for sid, atoms in relaxed.items()], columns=analysis.CONNECTIVITY_COLUMNS),
-        "compare": analysis.comparison(system.get("published", []), energies, fragmentation, bonds, preset),
+        "basins": basins,
+        "compare": pd.concat([analysis.basin_verdict(basins, preset),
+                              analysis.comparison(system.get("published", []), energies, fragmentation, bonds, preset)],
+                             ignore_index=True),
     }
 
 

@@ -10,6 +10,7 @@ rule analyse:
     input:
         results=lambda w: study(w).result_files(),
         counterpoise=lambda w: study(w).counterpoise_files(),
+        basins=lambda w: study(w).basin_files(),
         sites="results/{preset}/sites.csv",
     output:
         tables=report(
@@ -21,6 +22,7 @@ rule analyse:
                     "bond_lengths",
                     "geometry",
                     "connectivity",
+                    "basin_check",
                     "comparison",
                 ],
             ),

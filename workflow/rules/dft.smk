@@ -64,6 +64,34 @@ rule counterpoise:
         "> {log} 2>&1"
 
 
+rule basin_check:
+    input:
+        doped="results/{preset}/relax/doped-{dopant}-{site}/relaxed.xyz",
+        parent="results/{preset}/relax/parent/result.json",
+        box=lambda w: study(w).box_source("parent"),
+    output:
+        "results/{preset}/basin_check/doped-{dopant}-{site}/basin.json",
+    log:
+        "results/{preset}/logs/basin_check-doped-{dopant}-{site}.log",
+    conda:
+        "../../envs/gpaw.yaml"
+    threads: lambda w: study(w).resources()["tasks"]
+    resources:
+        tasks=lambda w: study(w).resources()["tasks"],
+        cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
+        mem_mb=lambda w: study(w).resources()["mem_mb"],
+        runtime=lambda w: study(w).resources()["runtime"],
+        mpi=lambda w: mpi_starter(study(w).resources()["mpi"]),
+    params:
+        settings=lambda w: study(w).relax_args("parent"),
+        box=lambda w: study(w).box_flag("parent"),
+        outdir=lambda w, output: str(Path(output[0]).parent),
+    shell:
+        "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
+        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.basin {input.doped} {params.outdir} "
+        "--parent-result {input.parent} --settings {params.settings} {params.box} > {log} 2>&1"
+
+
 rule collect:
     input:
         lambda w: study(w).result_files(),
