@@ -137,7 +137,6 @@ def point_groups(atoms: Atoms) -> dict[str, str]:
 
     if len(atoms) == 1:
         return {f"{tol:g}": "K" for tol in POINT_GROUP_TOLERANCES}
-
     return {f"{tol:g}": analyse_symmetry(atoms, (tol,)).point_group for tol in POINT_GROUP_TOLERANCES}
 
 
