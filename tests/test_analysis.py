@@ -86,12 +86,18 @@ def test_doped_bonds_against_the_same_pairs_in_the_parent():
     assert rows["Hg-S"]["n"] == 1
 
 
+def doped_and_vacancy(parent: Atoms, site: int) -> tuple[Atoms, Atoms]:
+    """Hg on ``site`` of the parent, and that isomer with the Hg removed."""
+    doped = parent.copy()
+    doped[site].symbol = "Hg"
+    vacancy = doped.copy()
+    del vacancy[site]
+    return doped, vacancy
+
+
 def test_vacancy_bonds_next_to_the_removed_site():
     parent = square_cluster()
-    doped = parent.copy()
-    doped[1].symbol = "Hg"
-    vacancy = doped.copy()
-    del vacancy[1]
+    doped, vacancy = doped_and_vacancy(parent, 1)
     # the S that was bonded to the removed atom (index 5 before, 4 after) moves towards the centre Ag
     vacancy.positions[4] = [2.6, 0, 0]
     rows = {r["bond_kind"]: r for r in analysis.vacancy_bonds("vacancy-Hg-x", vacancy, doped, parent, 1, kernel={0})}
@@ -182,10 +188,7 @@ def test_parent_bond_fingerprint_by_role():
 def test_vacancy_site_bonds_by_the_metal_role():
     """Remove the tetrahedral Ag3: its S5 then binds the crown Ag4 (moved closer) only."""
     parent = staple_cluster()
-    doped = parent.copy()
-    doped[3].symbol = "Hg"
-    vacancy = doped.copy()
-    del vacancy[3]
+    doped, vacancy = doped_and_vacancy(parent, 3)
     vacancy.positions[3] = [1.2, 0, 6.8]  # crown Ag4 (index 3 after removal) moves towards S5
     rows = {r["bond_kind"]: r for r in analysis.vacancy_site_bonds("vacancy-Hg-tetrahedral", vacancy, doped,
                                                                     parent, 3, ROLES)}

@@ -225,7 +225,7 @@ def vacancy_site_bonds(sid: str, vacancy: Atoms, doped: Atoms, parent: Atoms, re
 
     vacancy_s = {b for a, b in metal_s_pairs(doped) if a == removed}
     groups: dict[str, list[tuple[int, int]]] = {}
-    for a, b in sorted(metal_s_pairs(parent) | {(a, b) for a, b in metal_s_pairs(doped)}):
+    for a, b in sorted(metal_s_pairs(parent) | metal_s_pairs(doped)):
         if b in vacancy_s and a != removed:
             groups.setdefault(f"{parent[a].symbol}({roles.get(a, '?')})-S at vacancy", []).append((a, b))
     return [_row(sid, kind, _lengths(vacancy, [(new_index(a), new_index(b)) for a, b in pairs]), kind,

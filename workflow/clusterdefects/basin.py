@@ -55,6 +55,9 @@ def check_basin(doped_path: Path, outdir: Path, parent_result: dict[str, Any], d
     from .fileio import write_json, write_xyz
     from .relax import relax_structure, world
 
+    if dft.fingerprint() != parent_result["fingerprint"]:
+        raise InputError(parent_result.get("path"), "the parent was relaxed with other settings than this check",
+                         "rerun the parent with the study's settings")
     candidate = host_back(read(doped_path), int(parent_result["charge"]))
     start = outdir / "start.xyz"
     if world().rank == 0:
@@ -68,9 +71,9 @@ def check_basin(doped_path: Path, outdir: Path, parent_result: dict[str, Any], d
                **verdict(result["energy"], parent_result["energy"]), "first_scf_energy": first["energy"],
                "relaxed": relaxed, "steps": result["steps"], "fmax": result["fmax"], "converged": result["converged"],
                "fingerprint": result["fingerprint"], "window_eV": window, "tolerance_eV": TOLERANCE}
-    if summary["fingerprint"] != parent_result["fingerprint"]:
-        raise InputError(parent_result.get("path"), "the parent was relaxed with other settings than this check",
-                         "rerun the parent with the study's settings")
+    if summary["fingerprint"] != parent_result["fingerprint"]:  # the SCF ladder's smearing rung was needed
+        raise InputError(outdir / "result.json", "the check needed smearing: its energy is not comparable",
+                         "check the structure, or raise dft.maxiter")
     if world().rank == 0:
         write_json(outdir / "basin.json", summary)
         print(f"{summary['candidate']}: E - E(parent) = {summary['delta_eV']:+.4f} eV"
