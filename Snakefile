@@ -24,6 +24,7 @@ validate(config, "config/schema.yaml")
 # environment of the Python running snakemake, activated or not (`.venv/bin/snakemake` alone works);
 # with --sdm conda, the rule's env (envs/gpaw.yaml) comes first on PATH.
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from clusterdefects import ids  # noqa: E402
 from clusterdefects.errors import InputError  # noqa: E402
 from clusterdefects.study import load_study, mpi_starter, use_own_commands  # noqa: E402
 

@@ -17,10 +17,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import yaml
 
 from clusterdefects.dft import DFTSettings, grid_translation_error
-from clusterdefects.study import load_study
+from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RANGE_EV = 0.02
@@ -33,7 +32,7 @@ def main() -> None:
     parser.add_argument("--shifts", type=int, default=8, help="positions across one grid spacing")
     parser.add_argument("--preset", default="screen")
     args = parser.parse_args()
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = read_config(ROOT / CONFIG_FILE)
     study = load_study(config, args.preset)
     base = DFTSettings.from_config(study.settings["dft"])
     target_force = study.settings["relax"]["fmax"]

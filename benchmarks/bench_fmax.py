@@ -19,14 +19,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 from ase.io import read
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_relax import sh  # noqa: E402
 
-from clusterdefects.study import load_study  # noqa: E402
+from clusterdefects.study import CONFIG_FILE, load_study, read_config  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -53,7 +52,7 @@ def main() -> None:
     parser.add_argument("--name", help="output folder name (default: the structure's folder)")
     args = parser.parse_args()
 
-    study = load_study(yaml.safe_load((ROOT / "config/config.yaml").read_text()), args.preset)
+    study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
     thresholds = sorted(args.fmax, reverse=True)
     out = ROOT / f"results/{args.preset}/bench_fmax/{args.name or args.structure.parent.name}-{args.optimizer}"
     out.mkdir(parents=True, exist_ok=True)

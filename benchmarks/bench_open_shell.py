@@ -23,7 +23,6 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
 from ase.io import read
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,7 @@ from bench_relax import sh  # noqa: E402
 
 from clusterdefects.fileio import write_xyz  # noqa: E402
 from clusterdefects.sites import classify_sites  # noqa: E402
-from clusterdefects.study import load_study  # noqa: E402
+from clusterdefects.study import CONFIG_FILE, load_study, read_config  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RUNS = {"displaced": ("lowest", None), "symmetric": ("paired", 0.0)}
@@ -57,7 +56,7 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, default=2)
     args = parser.parse_args()
 
-    study = load_study(yaml.safe_load((ROOT / "config/config.yaml").read_text()), args.preset)
+    study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
     vacancy, removed = vacancy_start(ROOT / args.parent, args.site, study.system["charges"]["vacancy"])
     box_from = ROOT / study.shipped_parent()
     rows = []

@@ -21,14 +21,14 @@ import shlex
 import sys
 from pathlib import Path
 
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_relax import BIN, relax_command, sh  # noqa: E402
 
 from clusterdefects.results import load_result  # noqa: E402
-from clusterdefects.study import load_study, structure_id  # noqa: E402
+from clusterdefects.ids import StructureId  # noqa: E402
+from clusterdefects.study import CONFIG_FILE, load_study, read_config  # noqa: E402
 
 
 def relax_with(optimizer: str, sid: str, settings: dict, preset: str, ranks: int) -> dict:
@@ -55,8 +55,8 @@ def main() -> None:
                         help="a finished relaxation of the same start to compare with, e.g. BFGS=results/...")
     args = parser.parse_args()
 
-    study = load_study(yaml.safe_load((ROOT / "config/config.yaml").read_text()), args.preset)
-    sid = structure_id(args.kind, args.dopant, args.site)
+    study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
+    sid = str(StructureId(args.kind, args.dopant, args.site))
     sh([str(BIN / "snakemake"), "--cores", str(args.ranks), "--config", f"preset={args.preset}",
         "--rerun-triggers", "mtime", "--", f"results/{args.preset}/relax/{sid}/start.xyz"])
     settings = json.loads(shlex.split(study.relax_args(sid))[0])

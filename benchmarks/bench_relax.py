@@ -24,10 +24,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
 
 from clusterdefects.results import load_result
-from clusterdefects.study import MODEL_PARENT, MPI_ENVIRONMENT, load_study
+from clusterdefects.study import CONFIG_FILE, MODEL_PARENT, MPI_ENVIRONMENT, load_study, read_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -56,7 +55,7 @@ def main() -> None:
     parser.add_argument("--ranks", type=int, default=2)
     args = parser.parse_args()
 
-    study = load_study(yaml.safe_load((ROOT / "config/config.yaml").read_text()), args.preset)
+    study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
     sid = f"doped-{args.dopant}-{args.site}"
     relax = ROOT / f"results/{args.preset}/relax"
     naive = ROOT / f"results/{args.preset}/bench_relax/naive-{sid}"

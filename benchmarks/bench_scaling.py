@@ -69,12 +69,11 @@ def worker(name: str, iterations: int, out: Path) -> None:
 
     from dataclasses import replace
 
-    import yaml
 
     from clusterdefects.dft import DFTSettings, boxed, make_calculator
-    from clusterdefects.study import load_study
+    from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = read_config(ROOT / CONFIG_FILE)
     screen = DFTSettings.from_config(load_study(config, "screen").settings["dft"])
     atoms = boxed(cut(name), screen.vacuum, screen.h)
     settings = replace(screen, maxiter=iterations, convergence={"energy": 1e-12, "density": 1e-12})

@@ -56,14 +56,13 @@ VARIANTS = {
 
 def worker(job: dict) -> None:
     """Runs under MPI: one single point of the structure with one variant."""
-    import yaml
     from ase.io import read
     from gpaw.mpi import world
 
     from clusterdefects.dft import DFTSettings, box_for, boxed, make_calculator
-    from clusterdefects.study import load_study
+    from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = read_config(ROOT / CONFIG_FILE)
     dft = DFTSettings.from_config(load_study(config, job["preset"]).settings["dft"])
     mixer, width, convergence = VARIANTS[job["variant"]]
     settings = replace(dft, mixer=mixer or dft.mixer, convergence=convergence or dft.convergence,

@@ -145,12 +145,11 @@ def test_show_names_the_target_when_a_table_is_missing(tmp_path):
 
 
 def test_partial_analysis_uses_only_whole_sets_of_isomers():
-    import yaml
 
-    from clusterdefects.study import load_study
+    from clusterdefects.study import CONFIG_FILE, load_study, read_config
     from conftest import ROOT
 
-    study = load_study(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "screen")
+    study = load_study(read_config(ROOT / CONFIG_FILE), "screen")
     doped, vacancies = study.doped_ids(), study.vacancy_ids()
     assert study.finished_groups(set(doped)) == []  # nothing without the parent
     some = {"parent", "atom-Hg", *doped, *vacancies[:2]}

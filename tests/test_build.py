@@ -72,6 +72,7 @@ def test_no_nonbonded_clash(model):
     assert check_clashes(model, "model") > 0.8
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_committed_model_is_what_the_builder_makes(model, tmp_path, threads):
     """Reproducible whatever the BLAS/OpenMP thread count (a cluster user's shell has 1): the default

@@ -7,7 +7,8 @@ import pytest
 from clusterdefects.dft import SCF_LADDER, DFTSettings, apply_rung
 from clusterdefects.errors import InputError
 from clusterdefects.results import check_combinable, load_result, summary_frame
-from clusterdefects.study import deep_merge, kind_of, load_study, mpi_starter
+from clusterdefects.ids import kind_of
+from clusterdefects.study import CONFIG_FILE, deep_merge, load_study, mpi_starter, read_config
 
 import yaml
 
@@ -106,7 +107,7 @@ def test_missing_and_broken_results_name_the_file(tmp_path):
 
 
 def test_presets_resolve_and_name_every_setting():
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = read_config(ROOT / CONFIG_FILE)
     for preset in ("smoke", "screen", "production"):
         study = load_study(config, preset)
         s = study.settings
@@ -134,6 +135,7 @@ def test_deep_merge_and_kinds():
         ["parent", "doped", "vacancy", "atom"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", ["screen", "production"])
 def test_preset_grid_is_translation_invariant(preset):
     """Real GPAW: the presets that make physics numbers sit below the grid's egg-box cliff (at h = 0.3 Å
@@ -143,7 +145,7 @@ def test_preset_grid_is_translation_invariant(preset):
 
     from clusterdefects.dft import grid_translation_error
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = read_config(ROOT / CONFIG_FILE)
     study = load_study(config, preset)
     settings = DFTSettings.from_config(study.settings["dft"])
     # The check's physics is the grid and the box; the basis is kept cheap (production's dzp is slower).
@@ -156,7 +158,7 @@ def test_shipped_parent_was_relaxed_with_the_screen_settings():
     energy settings or the model change, it must be remade (the .json says how)."""
     import hashlib
 
-    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config = read_config(ROOT / CONFIG_FILE)
     study = load_study(config, "screen")
     assert study.parent_source() == study.shipped_parent() == "structures/Ag29_BDT12.screen-relaxed.xyz"
     assert study.parent_source("parent-model") == study.system["parent"]

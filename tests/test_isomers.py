@@ -4,7 +4,8 @@ import pytest
 
 from clusterdefects.errors import InputError
 from clusterdefects.fileio import write_text, write_xyz
-from clusterdefects.isomers import isolated_atom, remove_dopant, structure_id
+from clusterdefects.ids import StructureId
+from clusterdefects.isomers import isolated_atom, remove_dopant
 from clusterdefects.pipeline import make_doped, make_vacancy, sites_frame
 from clusterdefects.sites import classify_sites
 from clusterdefects.validate import electron_count
@@ -59,7 +60,16 @@ def test_vacancy_needs_exactly_one_dopant(parent):
 
 
 def test_ids_and_atom():
-    assert structure_id("doped", "Hg", "crown") == "doped-Hg-crown"
-    assert structure_id("vacancy", "Hg", "staple-2") == "vacancy-Hg-staple-2"
+    assert str(StructureId("doped", "Hg", "crown")) == "doped-Hg-crown"
+    assert str(StructureId("vacancy", "Hg", "staple-2")) == "vacancy-Hg-staple-2"
+    for text in ("parent", "parent-model", "doped-Hg-crown", "vacancy-Au-staple-2", "atom-Hg"):
+        assert str(StructureId.parse(text)) == text
+    vacancy = StructureId.parse("vacancy-Hg-staple-2")
+    assert (vacancy.kind, vacancy.dopant, vacancy.site) == ("vacancy", "Hg", "staple-2")
+    assert str(vacancy.doped()) == "doped-Hg-staple-2" and vacancy.doped().vacancy() == vacancy
+    assert StructureId.parse("atom-Hg").dopant == "Hg" and StructureId.parse("parent-model").tag == "model"
+    for bad in ("doped-hg-crown", "vacancy-Hg", "basin-doped-Hg-centre", ""):
+        with pytest.raises(InputError, match="unknown structure id"):
+            StructureId.parse(bad)
     atom = isolated_atom("Hg")
     assert atom.info["structure_id"] == "atom-Hg" and len(atom) == 1

@@ -16,6 +16,7 @@ from clusterdefects.build import build_ag5_sh4
 from clusterdefects.dft import DFTSettings
 from clusterdefects.fileio import write_xyz
 from clusterdefects.relax import RelaxSettings, checkpoint_identity, prepare_checkpoint
+from clusterdefects.status import relaxation_status
 from clusterdefects.study import MPI_ENVIRONMENT
 
 BIN = Path(sys.executable).parent
@@ -43,8 +44,16 @@ def run(start, outdir, settings) -> subprocess.CompletedProcess:
                           timeout=900)
 
 
-def kill_at_step(start: Path, outdir: Path, settings: dict, step: int) -> int:
-    """Start a relaxation, SIGKILL it once it has saved ``step`` steps; returns the steps saved."""
+def status_of(outdir: Path, settings: dict):
+    """What `clusterdefects status` says of this relaxation."""
+    fingerprint = DFTSettings.from_config(settings["dft"]).fingerprint()
+    optimizer = RelaxSettings.from_config(settings["relax"]).optimizer
+    return relaxation_status("parent", outdir, outdir / "rule.log", fingerprint, optimizer)
+
+
+def kill_at_step(start: Path, outdir: Path, settings: dict, step: int, seen: list | None = None) -> int:
+    """Start a relaxation, SIGKILL it once it has saved ``step`` steps; returns the steps saved.
+    ``seen`` gets the relaxation's status just before the kill."""
     progress = outdir / "checkpoint" / "paired" / "progress.json"
     proc = subprocess.Popen(relax_cmd(start, outdir, settings), env=MPI_ENV, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -53,6 +62,8 @@ def kill_at_step(start: Path, outdir: Path, settings: dict, step: int) -> int:
         if progress.is_file() and json.loads(progress.read_text())["steps"] >= step:
             break
         time.sleep(0.2)
+    if seen is not None:
+        seen.append(status_of(outdir, settings))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     return json.loads(progress.read_text())["steps"]
@@ -65,9 +76,17 @@ def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     assert reference["converged"] and reference["steps"] >= 4
 
     outdir = tmp_path / "killed"
-    steps_at_kill = kill_at_step(start, outdir, TIGHT, 2)
+    seen = []
+    steps_at_kill = kill_at_step(start, outdir, TIGHT, 2, seen)
     assert 2 <= steps_at_kill < reference["steps"]
     assert not (outdir / "result.json").exists()
+    assert seen[0].state == "running" and seen[0].step >= 2
+    for _ in range(50):  # `clusterdefects status` tells the killed run from a live one once its ranks are gone
+        after = status_of(outdir, TIGHT)
+        if after.state != "running":
+            break
+        time.sleep(0.2)
+    assert (after.state, after.step) == ("stopped", steps_at_kill), after
 
     resumed = run(start, outdir, TIGHT)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -77,6 +96,7 @@ def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     assert abs(result["energy"] - reference["energy"]) < 1e-4
     relaxed = read(outdir / "relaxed.xyz")
     assert abs(relaxed.get_potential_energy() - result["energy"]) < 1e-9
+    assert status_of(outdir, TIGHT).state == "done" and not (outdir / "running.json").exists()
     assert result["fingerprint"] == reference["fingerprint"] and result["mpi_ranks"] == 2
 
 
@@ -170,12 +190,11 @@ def test_vacancy_starts_from_its_doped_isomers_hessian_without_the_removed_atom(
 
 
 def test_only_vacancies_take_another_relaxations_hessian():
-    import yaml
 
-    from clusterdefects.study import load_study
+    from clusterdefects.study import CONFIG_FILE, load_study, read_config
     from conftest import ROOT
 
-    study = load_study(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()), "screen")
+    study = load_study(read_config(ROOT / CONFIG_FILE), "screen")
     assert study.hessian_flag("vacancy-Hg-crown") == "--hessian-from results/screen/relax/doped-Hg-crown"
     assert study.hessian_flag("doped-Hg-crown") == study.hessian_flag("parent") == ""
 

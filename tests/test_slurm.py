@@ -14,6 +14,8 @@ import pytest
 from clusterdefects.results import load_result
 from conftest import ROOT, scratch_checkout, snakemake
 
+pytestmark = pytest.mark.slow  # a real SLURM cluster and GPAW jobs on it
+
 SCRIPT = ROOT / "scripts" / "slurm-localhost.sh"
 STATE = Path(os.environ.get("CLUSTERDEFECTS_SLURM_DIR", "/tmp/clusterdefects-slurm"))
 # Poll squeue every 5 s instead of the profile's cluster-friendly defaults: the jobs here are short.

@@ -10,6 +10,8 @@ from ase.io import read
 
 from conftest import BIN, scratch_checkout, snakemake
 
+pytestmark = pytest.mark.slow  # every test here runs snakemake (a dry run: seconds; the smoke study: minutes)
+
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
@@ -24,7 +26,7 @@ def smoke(smoke_run) -> Path:
 
 def job_counts(output: str) -> dict[str, str]:
     rules = {"parent", "sites", "doped_start", "vacancy_start", "atom_start", "relax", "collect", "analyse",
-             "figures", "counterpoise", "basin_check", "ship_parent", "total"}
+             "figures", "picture", "counterpoise", "basin_check", "ship_parent", "total"}
     rows = (line.split() for line in output.splitlines())
     return {row[0]: row[1] for row in rows if len(row) == 2 and row[0] in rules and row[1].isdigit()}
 
@@ -34,7 +36,8 @@ def test_dry_run_shows_the_whole_dag(workdir):
     assert result.returncode == 0, result.stderr
     assert job_counts(result.stdout) == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4",
                                          "atom_start": "1", "relax": "10", "collect": "1", "analyse": "1",
-                                         "figures": "1", "counterpoise": "4", "basin_check": "4", "total": "33"}
+                                         "figures": "1", "picture": "8", "counterpoise": "4", "basin_check": "4",
+                                         "total": "41"}
 
 
 def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
@@ -154,6 +157,45 @@ def test_report_is_self_contained(smoke):
     assert result.returncode == 0, result.stderr[-2000:]
     html = (smoke / "report.html").read_text(errors="replace")
     assert len(html) > 10_000 and "energy_levels.png" in html
+
+
+def test_status_after_the_smoke_study(smoke):
+    out = subprocess.run([str(BIN / "clusterdefects"), "status", "--preset", "smoke"], cwd=smoke,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = [line.split() for line in out.stdout.splitlines()[3:-1]]
+    assert [r[0] for r in rows] == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre",
+                                    "vacancy-Hg-kernel", "atom-Hg"]
+    assert all(r[1] == "done" for r in rows)
+    assert "relaxations done 6/6; basin checks 2/2, counterpoise 2/2" in out.stdout.splitlines()[-1]
+
+
+def test_a_preset_only_in_an_override_file_runs_to_its_tables(smoke):
+    """`analyse` works from the configuration Snakemake resolved (--configfile overrides included), as
+    the rule's inputs do: a preset that only an override file defines gets its tables."""
+    import shutil
+
+    import yaml
+
+    config = yaml.safe_load((smoke / "config/config.yaml").read_text())
+    (smoke / "mine.yaml").write_text(yaml.safe_dump({"presets": {"mine": config["presets"]["smoke"]}}))
+    shutil.copytree(smoke / "results/smoke", smoke / "results/mine")  # finished relaxations, mtimes kept
+    shutil.rmtree(smoke / "results/mine/tables")
+    args = ("--configfile", "config/config.yaml", "mine.yaml", "--config", "preset=mine", "--")
+    result = snakemake(smoke, *args, "results/mine/tables/comparison.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "analyse" in result.stdout + result.stderr and "rule relax" not in result.stdout + result.stderr
+    compare = pd.read_csv(smoke / "results/mine/tables/comparison.csv", keep_default_na=False)
+    assert set(compare["preset"]) == {"mine"}
+
+
+def test_one_isomer_picture_is_a_target_of_its_own(smoke):
+    picture = smoke / "results/smoke/figures/vacancy-Hg-kernel.png"
+    picture.unlink()
+    result = snakemake(smoke, "--quiet", "rules", str(picture.relative_to(smoke)))  # no --config preset=smoke
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert job_counts(result.stdout + result.stderr) == {"picture": "1", "total": "1"}
+    assert picture.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_one_isomer_reruns_alone(smoke):

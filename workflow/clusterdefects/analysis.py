@@ -17,6 +17,7 @@ import pandas as pd
 from ase import Atoms
 from ase.formula import Formula
 
+from .ids import StructureId
 from .sites import NONMETALS, ROLE_ORDER
 from .structio import bonded_pairs
 
@@ -44,11 +45,11 @@ def relative_energies(results: list[dict[str, Any]], paper_labels: dict[str, str
     """Per composition of the doped and vacancy isomers: energy minus the lowest of that composition."""
     rows = []
     for r in results:
-        kind = r["structure_id"].split("-")[0]
-        if kind not in ("doped", "vacancy"):
+        sid = StructureId.parse(r["structure_id"])
+        if not sid.is_isomer:
             continue
-        site = r["structure_id"].split("-", 2)[2]
-        rows.append({"composition": metal_composition(r["formula"]), "kind": kind, "structure_id": r["structure_id"],
+        site = sid.site
+        rows.append({"composition": metal_composition(r["formula"]), "kind": sid.kind, "structure_id": r["structure_id"],
                      "role": site, "paper_label": paper_labels.get(site, ""), "energy_eV": r["energy"],
                      "fmax_eV_per_A": r["fmax"], "converged": r["converged"], "spin_state": r["spin_state"],
                      "magmom": r["magmom"], **spin_columns(r),
@@ -71,26 +72,26 @@ def fragmentation_energies(results: list[dict[str, Any]], corrections: dict[str,
     corrected energy E_frag - delta_i is what is compared with a published one (NaN where it is missing).
     """
     corrections = corrections or {}
-    by_id = {r["structure_id"]: r for r in results}
+    by_id = {StructureId.parse(r["structure_id"]): r for r in results}
     rows = []
-    for parent_id, parent in by_id.items():
-        if not parent_id.startswith("doped-"):
+    for doped, parent in by_id.items():
+        atom = by_id.get(StructureId("atom", doped.dopant))
+        if doped.kind != "doped" or atom is None:
             continue
-        dopant = parent_id.split("-")[1]
-        atom = by_id.get(f"atom-{dopant}")
-        if atom is None:
-            continue
+        parent_id = str(doped)
         delta = corrections.get(parent_id, np.nan)
-        for product_id, product in by_id.items():
-            if product_id.startswith(f"vacancy-{dopant}-"):
+        for vacancy, product in by_id.items():
+            if vacancy.kind == "vacancy" and vacancy.dopant == doped.dopant:
                 raw = product["energy"] + atom["energy"] - parent["energy"]
-                rows.append({"parent_id": parent_id, "product_id": product_id, "atom_id": atom["structure_id"],
+                rows.append({"parent_id": parent_id, "product_id": str(vacancy), "atom_id": atom["structure_id"],
                              "fragmentation_energy_eV": raw, "counterpoise_correction_eV": delta,
                              "fragmentation_energy_cp_eV": raw - delta})
     frame = pd.DataFrame(rows)
-    if not frame.empty:
-        lowest = min((r for r in results if r["structure_id"].startswith("vacancy-")), key=lambda r: r["energy"])
-        frame["product_is_most_stable"] = frame["product_id"] == lowest["structure_id"]
+    if not frame.empty:  # the lowest vacancy isomer of each dopant
+        vacancies = [(sid, r["energy"]) for sid, r in by_id.items() if sid.kind == "vacancy"]
+        lowest = {str(min((v for v in vacancies if v[0].dopant == d), key=lambda v: v[1])[0])
+                  for d in {sid.dopant for sid, _ in vacancies}}
+        frame["product_is_most_stable"] = frame["product_id"].isin(lowest)
     return frame
 
 

@@ -124,18 +124,31 @@ def cmd_collect(args: argparse.Namespace) -> None:
     write_text(args.output, frame.to_csv(index=False))
 
 
+def resolve_study(args: argparse.Namespace):
+    """The study a command works on: ``--study`` JSON (what a rule passes: the configuration Snakemake
+    resolved, overrides included), else ``--preset`` of the ``--configfile`` files laid over each other."""
+    from .study import Study, load_study, read_config
+
+    if getattr(args, "study", None):
+        return Study.from_json(args.study)
+    return load_study(read_config(*args.configfile), args.preset)
+
+
+def add_study_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--preset", help="default: the config's preset")
+    s.add_argument("--configfile", nargs="+", default=["config/config.yaml"],
+                   help="config files, later ones laid over earlier ones (as snakemake --configfile)")
+
+
 def cmd_analyse(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    import yaml
-
+    from .ids import kind_of
     from .pipeline import read_sites
-    from .study import load_study
     from .tables import (build_tables, load_basin_checks, load_counterpoise, load_outputs, write_database,
                          write_tables)
 
-    config = yaml.safe_load(Path(args.config).read_text())
-    study = load_study(config, args.preset)
+    study = resolve_study(args)
     root = Path(args.results) / study.preset
     ids, outdir = study.structure_ids(), root / "tables"
     if args.partial:
@@ -147,9 +160,9 @@ def cmd_analyse(args: argparse.Namespace) -> None:
         print(f"partial: tables of {', '.join(ids)}; left out (their set is unfinished): "
               f"{', '.join(sorted(set(study.structure_ids()) - set(ids))) or '-'}")
     results, relaxed, starts = load_outputs(root / "relax", ids, bool(study.settings.get("allow_unconverged")))
-    corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in ids if sid.startswith("doped-")],
-                                    results[0]["fingerprint"])
-    basins = load_basin_checks([root / "basin_check" / sid / "basin.json" for sid in ids if sid.startswith("doped-")])
+    doped = [sid for sid in ids if kind_of(sid) == "doped"]
+    corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in doped], results[0]["fingerprint"])
+    basins = load_basin_checks([root / "basin_check" / sid / "basin.json" for sid in doped])
     tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections, basins)
     for row in basins[basins["lower_than_parent"].astype(bool)].to_dict("records"):
         print(f"WARNING: {row['candidate']} is {-row['delta_eV']:.3f} eV below the parent: the parent is not the "
@@ -163,31 +176,36 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     print(f"wrote {write_database(results, relaxed, root / 'structures.db', study.preset, roles)}")
 
 
-def cmd_figures(args: argparse.Namespace) -> None:
+def cmd_status(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    import numpy as np
+    from .status import format_status, step_files, study_status
+
+    study = resolve_study(args)
+    print(format_status(study_status(study, Path(args.results)), study, step_files(study, Path(args.results))))
+
+
+def cmd_figures(args: argparse.Namespace) -> None:
     import pandas as pd
+
+    from . import figures
+
+    energies = pd.read_csv(args.relative, keep_default_na=False)
+    figures.energy_diagram(energies, args.levels, f"relative energies ({args.title})")
+    frag = pd.read_csv(args.fragmentation)
+    figures.fragmentation_heatmap(frag, args.heatmap, f"fragmentation energies ({args.title})")
+    print(f"wrote {args.levels} and {args.heatmap}")
+
+
+def cmd_picture(args: argparse.Namespace) -> None:
     from ase.io import read
 
     from . import figures
 
-    root = Path(args.results) / args.preset
-    tables, out = root / "tables", root / "figures"
-    energies = pd.read_csv(tables / "relative_energies.csv", keep_default_na=False)
-    figures.energy_diagram(energies, out / "energy_levels.png", f"relative energies ({args.preset} preset)")
-    frag = pd.read_csv(tables / "fragmentation_energies.csv")
-    figures.fragmentation_heatmap(frag, out / "fragmentation.png", f"fragmentation energies ({args.preset} preset)")
-    for sid in args.structures:
-        atoms = read(root / "relax" / sid / "relaxed.xyz")
-        highlight = int(atoms.info["site_index"]) if sid.startswith("doped-") else None
-        vacancy = None
-        if sid.startswith("vacancy-"):
-            start = read(root / "relax" / sid / "start.xyz")  # the relaxation re-centres the box
-            shift = atoms.positions.mean(axis=0) - start.positions.mean(axis=0)
-            vacancy = np.asarray(atoms.info["vacancy_position"], dtype=float) + shift
-        figures.isomer_picture(atoms, out / f"{sid}.png", f"{sid} ({args.preset})", highlight, vacancy)
-    print(f"figures in {out}")
+    relaxed = read(args.relaxed)
+    figures.isomer_picture(relaxed, args.output, args.title or relaxed.info.get("structure_id", str(args.relaxed)),
+                           *figures.marked_sites(relaxed, read(args.start) if args.start else None))
+    print(f"wrote {args.output}")
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -282,18 +300,32 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_collect)
 
     s = sub.add_parser("analyse", help="results tables and ASE database of one preset")
-    s.add_argument("--preset", default="screen")
-    s.add_argument("--config", default="config/config.yaml")
+    add_study_options(s)
+    s.add_argument("--study", help="the resolved study as JSON (the rule passes it; overrides --preset/--configfile)")
     s.add_argument("--results", default="results")
     s.add_argument("--partial", action="store_true",
                    help="while a study runs: tables of its finished sets of isomers, in <preset>/partial/tables")
     s.set_defaults(func=cmd_analyse)
 
-    s = sub.add_parser("figures", help="energy diagram, fragmentation heat map, isomer pictures")
-    s.add_argument("--preset", default="screen")
+    s = sub.add_parser("status", help="where a study stands: one line per relaxation (works while it runs)")
+    add_study_options(s)
     s.add_argument("--results", default="results")
-    s.add_argument("structures", nargs="*", help="structure ids to draw")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("figures", help="energy-level diagram and fragmentation heat map of a study's tables")
+    s.add_argument("relative", help="tables/relative_energies.csv")
+    s.add_argument("fragmentation", help="tables/fragmentation_energies.csv")
+    s.add_argument("--levels", required=True, help="energy-level diagram (PNG) to write")
+    s.add_argument("--heatmap", required=True, help="fragmentation heat map (PNG) to write")
+    s.add_argument("--title", default="", help="e.g. the preset")
     s.set_defaults(func=cmd_figures)
+
+    s = sub.add_parser("picture", help="one relaxed isomer, its dopant or empty site marked")
+    s.add_argument("relaxed", help="relaxed.xyz")
+    s.add_argument("--start", help="start.xyz of a vacancy isomer (where the empty site was)")
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--title")
+    s.set_defaults(func=cmd_picture)
 
     s = sub.add_parser("show", help="print a results table")
     s.add_argument("table", choices=list(TABLES))

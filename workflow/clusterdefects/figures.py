@@ -56,6 +56,16 @@ def fragmentation_heatmap(frag: pd.DataFrame, path: Path, title: str) -> Path:
     return _save(fig, path)
 
 
+def marked_sites(relaxed: Atoms, start: Atoms | None = None) -> tuple[int | None, np.ndarray | None]:
+    """What an isomer's picture marks: a doped isomer's dopant (its index), a vacancy isomer's empty site
+    (its position in the relaxed frame: the relaxation re-centres the box, so shifted as the atoms were)."""
+    highlight = int(relaxed.info["site_index"]) if relaxed.info.get("kind") == "doped" else None
+    if relaxed.info.get("kind") != "vacancy" or "vacancy_position" not in relaxed.info or start is None:
+        return highlight, None
+    shift = relaxed.positions.mean(axis=0) - start.positions.mean(axis=0)
+    return highlight, np.asarray(relaxed.info["vacancy_position"], dtype=float) + shift
+
+
 def isomer_picture(atoms: Atoms, path: Path, title: str, highlight: int | None = None,
                    vacancy: np.ndarray | None = None) -> Path:
     """The structure; the dopant drawn large in magenta, an empty site as a red sphere."""

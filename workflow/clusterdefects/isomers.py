@@ -8,7 +8,7 @@ from ase import Atoms
 from ase.data import atomic_numbers
 
 from .errors import InputError
-from .study import structure_id
+from .ids import StructureId
 
 
 def check_element(symbol: str, what: str) -> None:
@@ -23,7 +23,7 @@ def substitute(parent: Atoms, index: int, dopant: str, charge: int, site: str, r
     host = doped[index].symbol
     doped[index].symbol = dopant
     doped.info = {
-        "structure_id": structure_id("doped", dopant, site),
+        "structure_id": str(StructureId("doped", dopant, site)),
         "kind": "doped",
         "dopant": dopant,
         "host": host,
@@ -45,7 +45,7 @@ def remove_dopant(doped: Atoms, dopant: str, charge: int, path: str | Path) -> A
     del vacancy[hits[0]]
     site = doped.info.get("site", "unknown")
     vacancy.info = {
-        "structure_id": structure_id("vacancy", dopant, site),
+        "structure_id": str(StructureId("vacancy", dopant, site)),
         "kind": "vacancy",
         "dopant": dopant,
         "site": site,
@@ -61,4 +61,4 @@ def isolated_atom(symbol: str) -> Atoms:
     """A neutral free atom (for fragmentation energies)."""
     check_element(symbol, "atom")
     return Atoms(symbol, positions=[(0.0, 0.0, 0.0)],
-                 info={"structure_id": structure_id("atom", symbol), "kind": "atom", "charge": 0})
+                 info={"structure_id": str(StructureId("atom", symbol)), "kind": "atom", "charge": 0})

@@ -30,6 +30,7 @@ from ase.optimize.precon import PreconLBFGS
 
 from .dft import SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, initial_magmoms, make_calculator, versions
 from .errors import InputError
+from .status import RUNNING_FILE
 
 #: PreconLBFGS: ASE's default (Exp preconditioner from 100 atoms on, Armijo line search, whose trial
 #: energies are DFT calls too: ``count_dft_calls`` counts every one).
@@ -367,6 +368,16 @@ def peak_memory_mb() -> float:
     return float(own[0])
 
 
+def mark_running(outdir: Path) -> None:
+    """Say who is relaxing this structure (host, rank 0's pid, SLURM job), so that ``clusterdefects
+    status`` tells a live run from a killed one; removed when result.json is written."""
+    import os
+    import socket
+
+    save_json(outdir / RUNNING_FILE, {"host": socket.gethostname(), "pid": os.getpid(),
+                                      "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "started": time.time()})
+
+
 def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: RelaxSettings, spin_policy: str,
                     meta: dict[str, Any] | None = None, hessian_from: Path | None = None,
                     box_from: Path | None = None) -> dict[str, Any]:
@@ -384,6 +395,7 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
         say(f"open shell ({shell['superatom_electrons']} superatom electrons): start displaced by "
             f"{relax.displace} Å rms (seed {relax.seed}) to break its symmetry")
     t_start = time.perf_counter()
+    mark_running(outdir)
     states: list[StateResult] = []
     for spin in spin_states(spin_policy):
         # A second spin state starts where the first ended, with its Hessian: only the spin differs.
@@ -436,6 +448,7 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
                         "fingerprint": result["fingerprint"], "spin_state": best.spin}
         write_xyz(outdir / "relaxed.xyz", relaxed)
         write_json(outdir / "result.json", result)
+        (outdir / RUNNING_FILE).unlink(missing_ok=True)
     world().barrier()
     say(f"{result['structure_id']}: E = {best.energy:.6f} eV, converged {best.converged}, "
         f"{result['steps']} steps, {result['force_calls']} force calls, spin {best.spin}")

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
+from .ids import kind_of
 
 SUMMARY_COLUMNS = ["structure_id", "kind", "formula", "charge", "energy_eV", "converged", "fmax_eV_per_A",
                    "steps", "force_calls", "spin_state", "magmom", "wall_time_s", "peak_memory_mb", "fingerprint"]
@@ -75,7 +76,7 @@ def summary_frame(results: list[dict[str, Any]], allow_unconverged: bool = False
     """One row per structure, after checking the results may be combined."""
     check_combinable(results, allow_unconverged)
     rows = [{
-        "structure_id": r["structure_id"], "kind": r.get("kind", r["structure_id"].split("-")[0]),
+        "structure_id": r["structure_id"], "kind": r.get("kind", kind_of(r["structure_id"])),
         "formula": r["formula"], "charge": r["charge"], "energy_eV": r["energy"], "converged": r["converged"],
         "fmax_eV_per_A": r["fmax"], "steps": r["steps"], "force_calls": r["force_calls"],
         "spin_state": r["spin_state"], "magmom": r["magmom"], "wall_time_s": r["wall_time_s"],

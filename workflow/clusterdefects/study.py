@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError
+from .ids import StructureId, kind_of
 
 CONFIG_FILE = "config/config.yaml"
 #: Structure id of the parent relaxed from the system's own file, when the shipped start is remade.
-MODEL_PARENT = "parent-model"
+MODEL_PARENT = str(StructureId("parent", tag="model"))
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -27,15 +28,6 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         else:
             merged[key] = value
     return merged
-
-
-def structure_id(kind: str, dopant: str | None = None, site: str | None = None) -> str:
-    """The id used in paths, tables and targets: parent, doped-Hg-crown, vacancy-Hg-crown, atom-Hg."""
-    if kind == "parent":
-        return "parent"
-    if kind == "atom":
-        return f"atom-{dopant}"
-    return f"{kind}-{dopant}-{site}"
 
 
 #: Environment of every GPAW run under MPI: one thread per rank, and OpenMPI allowed to run as root.
@@ -62,14 +54,6 @@ def mpi_starter(configured: str, environ: Mapping[str, str] = os.environ) -> str
     return "srun" if environ.get("SLURM_JOB_ID") else "mpiexec"
 
 
-def kind_of(sid: str) -> str:
-    """parent, doped, vacancy or atom, from a structure id."""
-    kind = sid.split("-", 1)[0]
-    if kind not in ("parent", "doped", "vacancy", "atom"):
-        raise InputError(None, f"unknown structure id {sid!r}", "use parent, doped-<X>-<site>, vacancy-<X>-<site>, atom-<X>")
-    return kind
-
-
 @dataclass(frozen=True)
 class Study:
     """One preset of one system: names its structures and the files that make them."""
@@ -84,13 +68,13 @@ class Study:
         return f"results/{self.preset}"
 
     def doped_ids(self) -> list[str]:
-        return [structure_id("doped", d, s) for d in self.system["dopants"] for s in self.system["sites"]]
+        return [str(StructureId("doped", d, s)) for d in self.system["dopants"] for s in self.system["sites"]]
 
     def vacancy_ids(self) -> list[str]:
-        return [structure_id("vacancy", d, s) for d in self.system["dopants"] for s in self.system["sites"]]
+        return [str(StructureId("vacancy", d, s)) for d in self.system["dopants"] for s in self.system["sites"]]
 
     def atom_ids(self) -> list[str]:
-        return [structure_id("atom", d) for d in self.system["dopants"]]
+        return [str(StructureId("atom", d)) for d in self.system["dopants"]]
 
     def structure_ids(self) -> list[str]:
         """Every structure of the study: parent, doped and vacancy isomers, free dopant atoms."""
@@ -129,6 +113,22 @@ class Study:
         return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(),
                 f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures]
 
+    def to_json(self) -> str:
+        """The resolved study (after every --config/--configfile override) for a command line."""
+        return json.dumps({"preset": self.preset, "system_name": self.system_name, "system": self.system,
+                           "settings": self.settings}, separators=(",", ":"))
+
+    def cli_json(self) -> str:
+        """``to_json``, shell-quoted: what a rule passes as ``--study``."""
+        return shlex.quote(self.to_json())
+
+    @classmethod
+    def from_json(cls, text: str) -> Study:
+        try:
+            return cls(**json.loads(text))
+        except (ValueError, TypeError) as err:
+            raise InputError(None, f"not a study's JSON ({err})", "pass what Study.to_json wrote (the rules do)") from None
+
     def resources(self) -> dict[str, Any]:
         return self.settings["resources"]
 
@@ -152,9 +152,10 @@ class Study:
 
     def hessian_flag(self, sid: str) -> str:
         """A vacancy's relaxation starts with the final BFGS Hessian of the doped isomer it is made from."""
-        if kind_of(sid) != "vacancy":
+        vacancy = StructureId.parse(sid)
+        if vacancy.kind != "vacancy":
             return ""
-        return f"--hessian-from {self.results}/relax/{sid.replace('vacancy-', 'doped-', 1)}"
+        return f"--hessian-from {self.results}/relax/{vacancy.doped()}"
 
     def box_source(self, sid: str) -> list[str]:
         """Parent, doped and vacancy isomers share the box of the parent's start (one grid per study)."""
@@ -188,6 +189,22 @@ class Study:
 
     def odd_flag(self) -> str:
         return "--allow-odd-electrons" if self.system.get("allow_odd_electrons") else ""
+
+
+def read_config(*paths: str | Path) -> dict[str, Any]:
+    """The configuration as Snakemake resolves ``--configfile A B``: the files laid over each other in
+    order, dictionaries merged key by key (default: the workflow's own ``config/config.yaml``)."""
+    import yaml
+
+    config: dict[str, Any] = {}
+    for path in paths or (CONFIG_FILE,):
+        try:
+            config = deep_merge(config, yaml.safe_load(Path(path).read_text()) or {})
+        except FileNotFoundError:
+            raise InputError(path, "config file not found", "run from the workflow's folder, or give the file's path") from None
+        except yaml.YAMLError as err:
+            raise InputError(path, f"not valid YAML ({err})", "fix the file (snakemake --lint shows where)") from None
+    return config
 
 
 def load_study(config: dict[str, Any], preset: str | None = None) -> Study:

@@ -12,6 +12,7 @@ from ase.io import read
 
 from . import analysis
 from .errors import InputError
+from .ids import StructureId, kind_of
 from .fileio import write_atomically, write_text
 from .pipeline import read_sites
 from .results import check_combinable, load_result
@@ -74,10 +75,11 @@ def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], start
     atom_roles = analysis.atom_roles(sites)
     bond_rows = analysis.parent_bonds(parent, starts["parent"], atom_roles)
     for sid, atoms in relaxed.items():
-        if sid.startswith("doped-"):
+        kind = kind_of(sid)
+        if kind == "doped":
             bond_rows += analysis.doped_bonds(sid, atoms, parent, int(atoms.info["site_index"]), centre)
-        elif sid.startswith("vacancy-"):
-            doped_id = "doped-" + sid.split("-", 1)[1]
+        elif kind == "vacancy":
+            doped_id = str(StructureId.parse(sid).doped())
             removed = int(atoms.info["vacancy_index"])
             bond_rows += analysis.vacancy_bonds(sid, atoms, relaxed[doped_id], parent, removed, kernel)
             bond_rows += analysis.vacancy_site_bonds(sid, atoms, relaxed[doped_id], parent, removed, atom_roles)
@@ -126,9 +128,9 @@ def write_database(results: list[dict[str, Any]], relaxed: dict[str, Atoms], db_
     def fill(tmp: Path) -> None:
         with connect(tmp, type="db") as db:
             for result in results:
-                sid = result["structure_id"]
-                site = sid.split("-", 2)[2] if sid.count("-") >= 2 else ""
-                db.write(relaxed[sid], structure_id=sid, kind=sid.split("-")[0],
+                sid = StructureId.parse(result["structure_id"])
+                site = sid.site or ""
+                db.write(relaxed[str(sid)], structure_id=str(sid), kind=sid.kind,
                          composition=analysis.metal_composition(result["formula"]), role=roles.get(site, site),
                          preset=preset, fingerprint=result["fingerprint"], converged=bool(result["converged"]),
                          charge=int(result["charge"]), spin_state=result["spin_state"])

@@ -4,6 +4,7 @@
 localrules:
     analyse,
     figures,
+    picture,
 
 
 rule analyse:
@@ -34,38 +35,51 @@ rule analyse:
         "results/{preset}/logs/analyse.log",
     conda:
         "../../envs/gpaw.yaml"
+    params:
+        study=lambda w: study(w).cli_json(),
     shell:
-        "clusterdefects analyse --preset {wildcards.preset} > {log} 2>&1"
+        "clusterdefects analyse --study {params.study} > {log} 2>&1"
 
 
 rule figures:
     input:
-        "results/{preset}/tables/relative_energies.csv",
-        "results/{preset}/tables/fragmentation_energies.csv",
+        relative="results/{preset}/tables/relative_energies.csv",
+        fragmentation="results/{preset}/tables/fragmentation_energies.csv",
     output:
         levels=report(
             "results/{preset}/figures/energy_levels.png",
             caption="../report/energy_levels.rst",
             category="Figures",
         ),
-        frag=report(
+        heatmap=report(
             "results/{preset}/figures/fragmentation.png",
             caption="../report/fragmentation.rst",
             category="Figures",
-        ),
-        isomers=report(
-            expand(
-                "results/{{preset}}/figures/{sid}.png",
-                sid=STUDY.doped_ids() + STUDY.vacancy_ids(),
-            ),
-            caption="../report/isomers.rst",
-            category="Isomers",
         ),
     log:
         "results/{preset}/logs/figures.log",
     conda:
         "../../envs/gpaw.yaml"
-    params:
-        ids=lambda w: " ".join(study(w).doped_ids() + study(w).vacancy_ids()),
     shell:
-        "clusterdefects figures --preset {wildcards.preset} {params.ids} > {log} 2>&1"
+        "clusterdefects figures {input.relative} {input.fragmentation} --levels {output.levels} "
+        "--heatmap {output.heatmap} --title '{wildcards.preset} preset' > {log} 2>&1"
+
+
+rule picture:
+    # One picture per doped or vacancy isomer; a vacancy's start says where its empty site was.
+    input:
+        relaxed="results/{preset}/relax/{isomer}/relaxed.xyz",
+        start="results/{preset}/relax/{isomer}/start.xyz",
+    output:
+        report(
+            "results/{preset}/figures/{isomer}.png",
+            caption="../report/isomers.rst",
+            category="Isomers",
+        ),
+    log:
+        "results/{preset}/logs/picture-{isomer}.log",
+    conda:
+        "../../envs/gpaw.yaml"
+    shell:
+        "clusterdefects picture {input.relaxed} --start {input.start} -o {output} "
+        "--title '{wildcards.isomer} ({wildcards.preset})' > {log} 2>&1"

@@ -4,10 +4,11 @@
 wildcard_constraints:
     preset="[A-Za-z0-9_]+",
     system="[A-Za-z0-9_]+",
-    dopant="[A-Z][a-z]?",
-    site="[a-z][a-z0-9-]*",
+    dopant=ids.ELEMENT,
+    site=ids.SITE,
     parent_id="parent(-model)?",
-    sid="(parent(-model)?|(doped|vacancy)-[A-Z][a-z]?-[a-z][a-z0-9-]*|atom-[A-Z][a-z]?)",
+    sid=ids.PATTERN,
+    isomer=ids.ISOMER_PATTERN,
 
 
 def study(wildcards):

@@ -1,0 +1,116 @@
+"""`clusterdefects status`: the state of each relaxation from its files alone (hand-made folders)."""
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.io.trajectory import Trajectory
+
+from clusterdefects.status import RUNNING_FILE, format_status, relaxation_status, step_files, study_status
+from clusterdefects.study import load_study, read_config
+
+FP, OPT = "abc123", "PreconLBFGS"
+
+
+def checkpoint(folder: Path, spin: str = "paired", fmaxes=(0.9, 0.5, 0.3), fingerprint: str = FP) -> Path:
+    """A checkpoint as relax.py leaves it: identity, progress, a trajectory with energies and forces."""
+    state = folder / "checkpoint" / spin
+    state.mkdir(parents=True)
+    (state / "identity.json").write_text(json.dumps({"fingerprint": fingerprint, "optimizer": OPT}))
+    (state / "progress.json").write_text(json.dumps({"steps": len(fmaxes) - 1, "force_calls": len(fmaxes) + 1,
+                                                      "wall_time_s": 600.0}))
+    with Trajectory(str(state / "relax.traj"), "w") as traj:
+        for k, fmax in enumerate(fmaxes):
+            atoms = Atoms("Ag2", positions=[[0, 0, 0], [0, 0, 2.8]])
+            forces = np.zeros((2, 3))
+            forces[0, 2] = fmax
+            atoms.calc = SinglePointCalculator(atoms, energy=-10.0 - k, forces=forces)
+            traj.write(atoms)
+    return state
+
+
+def marker(folder: Path, pid: int) -> None:
+    (folder / RUNNING_FILE).write_text(json.dumps({"host": socket.gethostname(), "pid": pid, "slurm_job_id": None}))
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_each_state_from_the_files(tmp_path):
+    log = tmp_path / "rule.log"
+    assert relaxation_status("x", tmp_path / "none", log, FP, OPT).state == "waiting"
+
+    running = tmp_path / "running"
+    checkpoint(running)
+    marker(running, subprocess.os.getpid())
+    r = relaxation_status("x", running, log, FP, OPT)
+    assert (r.state, r.spin, r.step, r.dft_calls) == ("running", "paired", 2, 4)
+    assert r.energy == -12.0 and np.allclose(r.fmax_trend, [0.9, 0.5, 0.3]) and r.elapsed_s >= 600
+
+    killed = tmp_path / "killed"
+    checkpoint(killed)
+    marker(killed, dead_pid())
+    assert relaxation_status("x", killed, log, FP, OPT).state == "stopped"
+
+    no_marker = tmp_path / "no-marker"  # nothing to ask: judged by how long ago it wrote
+    state = checkpoint(no_marker)
+    assert relaxation_status("x", no_marker, log, FP, OPT).state == "running"
+    later = state.stat().st_mtime + 3600
+    assert relaxation_status("x", no_marker, log, FP, OPT, now=later).state == "stopped"
+
+    stale = tmp_path / "stale"
+    checkpoint(stale, fingerprint="other")
+    assert relaxation_status("x", stale, log, FP, OPT).state == "stale"
+
+    log.write_text("start\nclusterdefects.relax: error: start.xyz: SCF did not converge\n")
+    failed = relaxation_status("x", tmp_path / "failed", log, FP, OPT)
+    assert failed.state == "failed" and "SCF did not converge" in failed.note
+
+    done = tmp_path / "done"
+    done.mkdir()
+    (done / "result.json").write_text(json.dumps({
+        "fingerprint": FP, "optimizer": OPT, "spin_state": "polarized", "steps": 7, "energy": -20.5,
+        "fmax": 0.04, "force_calls": 9, "wall_time_s": 1800.0, "mpi_ranks": 2, "converged": True}))
+    r = relaxation_status("x", done, log, FP, OPT)
+    assert (r.state, r.spin, r.step, r.energy, r.dft_calls) == ("done", "polarized", 7, -20.5, 9)
+    assert relaxation_status("x", done, log, "other", OPT).state == "stale"
+
+
+def test_second_spin_state_is_the_current_one_and_elapsed_sums_both(tmp_path):
+    checkpoint(tmp_path, "paired", (0.2, 0.04))
+    polarized = checkpoint(tmp_path, "polarized", (0.3,))
+    marker(tmp_path, subprocess.os.getpid())
+    for f in polarized.iterdir():  # written after the paired state
+        f.touch()
+    r = relaxation_status("vacancy", tmp_path, tmp_path / "log", FP, OPT)
+    assert r.spin == "polarized" and r.step == 0 and r.elapsed_s >= 1200
+
+
+def test_study_table_and_totals(tmp_path):
+    study = load_study(read_config(), "smoke")
+    results = tmp_path / "results"
+    relax = results / "smoke" / "relax"
+    from clusterdefects.dft import DFTSettings
+
+    fp = DFTSettings.from_config(study.settings["dft"]).fingerprint()
+    (relax / "parent").mkdir(parents=True)
+    (relax / "parent" / "result.json").write_text(json.dumps({
+        "fingerprint": fp, "optimizer": "BFGS", "spin_state": "paired", "steps": 3, "energy": -30.0, "fmax": 0.1,
+        "force_calls": 4, "wall_time_s": 3600.0, "mpi_ranks": 2, "converged": True}))
+    checkpoint(relax / "doped-Hg-centre", fingerprint=fp)
+    (results / "smoke" / "basin_check" / "doped-Hg-centre").mkdir(parents=True)
+    (results / "smoke" / "basin_check" / "doped-Hg-centre" / "basin.json").write_text("{}")
+    rows = study_status(study, results)
+    text = format_status(rows, study, step_files(study, results))
+    assert [r.state for r in rows][:2] == ["done", "stale"]  # the checkpoint's optimizer is not smoke's BFGS
+    assert text.splitlines()[3].split()[:3] == ["parent", "done", "paired"]
+    assert "relaxations done 1/6 (1 stale, 4 waiting); basin checks 1/2, counterpoise 0/2" in text
+    assert text.splitlines()[-1].endswith("CPU time so far 2.33 core-hours")  # (3600 + 600) s x 2 ranks

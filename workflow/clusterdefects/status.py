@@ -1,0 +1,213 @@
+"""Where a study stands: one line per relaxation, read from its checkpoints and result files only.
+
+Works while Snakemake runs (locally or on SLURM: every job writes its checkpoint into the shared
+results folder) and after it was killed; it starts nothing and takes no lock.
+
+States: ``waiting`` (nothing written yet), ``running`` (the process or SLURM job that
+``running.json`` names is alive; where that cannot be told, a checkpoint or GPAW log written within
+``ACTIVE_S``), ``stopped`` (a checkpoint, nothing written lately: killed; the next run resumes it),
+``stale`` (a checkpoint or result made with other settings: the next run starts it afresh), ``failed``
+(the rule's log ends in an error), ``done`` (result.json with the study's settings).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .study import Study
+
+#: The marker a running relaxation keeps beside its checkpoint (``relax.mark_running``).
+RUNNING_FILE = "running.json"
+
+#: A relaxation whose checkpoint or GPAW log changed within this many seconds counts as running (an
+#: open-shell SCF of Ag28(BDT)12 writes a line every ~10 s; the Poisson set-up takes ~40 s).
+ACTIVE_S = 600.0
+#: How many of the last fmax values the trend shows.
+TREND = 4
+
+
+@dataclass
+class StructureStatus:
+    """One relaxation of a study, as its files show it."""
+
+    structure_id: str
+    state: str = "waiting"
+    spin: str = ""
+    step: int | None = None
+    energy: float | None = None
+    fmax: float | None = None
+    dft_calls: int | None = None
+    elapsed_s: float = 0.0
+    ranks: int | None = None
+    fmax_trend: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _last_frames(traj: Path, n: int) -> list[tuple[float, float]]:
+    """(energy, fmax) of the last ``n`` frames of a trajectory another process may be appending to."""
+    import numpy as np
+    from ase.io.trajectory import Trajectory
+
+    try:
+        with Trajectory(str(traj)) as frames:
+            picked = [frames[i] for i in range(max(len(frames) - n, 0), len(frames))]
+        return [(float(a.get_potential_energy()), float(np.sqrt((a.get_forces() ** 2).sum(axis=1).max())))
+                for a in picked]
+    except Exception:  # missing, empty or cut mid-write: no frames to show yet
+        return []
+
+
+def _newest_mtime(paths: list[Path]) -> float:
+    return max((p.stat().st_mtime for p in paths if p.is_file()), default=0.0)
+
+
+def _failed(log: Path) -> str:
+    """The error line a rule's log ends with, or ''."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    errors = [line for line in lines if "error:" in line.lower() or line.startswith("Traceback")]
+    return errors[-1].strip()[:120] if errors else ""
+
+
+def run_alive(marker: dict[str, Any] | None) -> bool | None:
+    """Whether the run a ``running.json`` names is alive: its SLURM job in squeue, or its process on
+    this host; None where that cannot be told (another host, no squeue)."""
+    import os
+    import socket
+    import subprocess
+
+    if not marker:
+        return None
+    if marker.get("slurm_job_id"):
+        try:
+            out = subprocess.run(["squeue", "-h", "-j", str(marker["slurm_job_id"]), "-o", "%T"],
+                                 capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.returncode == 0 and out.stdout.strip() in ("RUNNING", "COMPLETING", "CONFIGURING")
+    if marker.get("host") != socket.gethostname():
+        return None
+    try:
+        pid = int(marker["pid"])
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except (ValueError, KeyError, TypeError):
+        return None
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """A killed process not yet reaped (in a container nothing may ever reap it) is not alive."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optimizer: str,
+                      now: float | None = None, active_s: float = ACTIVE_S) -> StructureStatus:
+    """The state of one relaxation from its folder (result.json, checkpoint/<spin>/, logs/) and rule log."""
+    now = time.time() if now is None else now
+    status = StructureStatus(sid)
+    result = _read_json(folder / "result.json")
+    if result is not None:
+        same = result.get("fingerprint") == fingerprint and result.get("optimizer") == optimizer
+        status.state = "done" if same else "stale"
+        status.note = "" if same else "result made with other settings: the next run redoes it"
+        status.spin, status.step, status.energy = result.get("spin_state", ""), result.get("steps"), result.get("energy")
+        status.fmax, status.dft_calls = result.get("fmax"), result.get("force_calls")
+        status.elapsed_s, status.ranks = float(result.get("wall_time_s", 0.0)), result.get("mpi_ranks")
+        if same and not result.get("converged", True):
+            status.note = f"not converged (fmax target {result.get('fmax_target')})"
+        return status
+    states = sorted((d for d in (folder / "checkpoint").glob("*") if d.is_dir() and not d.name.endswith(".stale")),
+                    key=lambda d: _newest_mtime(list(d.iterdir())))
+    if not states:
+        error = _failed(log)
+        if error:
+            status.state, status.note = "failed", error
+        return status
+    for state in states:
+        progress = _read_json(state / "progress.json") or {}
+        status.elapsed_s += float(progress.get("wall_time_s", 0.0))
+    current = states[-1]
+    progress = _read_json(current / "progress.json") or {}
+    identity = _read_json(current / "identity.json") or {}
+    frames = _last_frames(current / "relax.traj", TREND)
+    status.spin, status.step, status.dft_calls = current.name, progress.get("steps", 0), progress.get("force_calls", 0)
+    if frames:
+        status.energy, status.fmax = frames[-1]
+        status.fmax_trend = [f for _, f in frames]
+    touched = _newest_mtime([*current.iterdir(), *(folder / "logs").glob("gpaw-*.txt")])
+    alive = run_alive(_read_json(folder / RUNNING_FILE))
+    if identity and (identity.get("fingerprint") != fingerprint or identity.get("optimizer") != optimizer):
+        status.state, status.note = "stale", "checkpoint made with other settings: the next run starts afresh"
+    elif alive or (alive is None and now - touched < active_s):
+        status.state = "running"  # and for the time since its last saved step
+        status.elapsed_s += now - _newest_mtime([current / "progress.json", current / "identity.json"])
+    else:
+        error = _failed(log)
+        status.state = "failed" if error else "stopped"
+        status.note = error or f"nothing written for {(now - touched) / 60:.0f} min: the next run resumes it"
+    return status
+
+
+def study_status(study: Study, results_root: Path = Path("results"), now: float | None = None) -> list[StructureStatus]:
+    """One status per relaxation of the study, in the study's order."""
+    from .dft import DFTSettings
+
+    root = results_root / study.preset
+    fingerprint = DFTSettings.from_config(study.settings["dft"]).fingerprint()
+    optimizer = study.settings["relax"]["optimizer"]
+    rows = [relaxation_status(sid, root / "relax" / sid, root / "logs" / f"relax-{sid}.log", fingerprint, optimizer, now)
+            for sid in study.structure_ids()]
+    for row in rows:
+        row.ranks = row.ranks or study.resources()["tasks"]
+    return rows
+
+
+def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, tuple[int, int]]:
+    """Done and total of the single-point steps (basin checks, counterpoise corrections)."""
+    files = {"basin checks": study.basin_files(), "counterpoise": study.counterpoise_files()}
+    return {name: (sum((results_root / Path(f).relative_to("results")).is_file() for f in paths), len(paths))
+            for name, paths in files.items()}
+
+
+def _cell(value: Any, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def format_status(rows: list[StructureStatus], study: Study, steps: dict[str, tuple[int, int]]) -> str:
+    """The table ``clusterdefects status`` prints, with totals below it."""
+    head = (f"{'structure':<24} {'state':<8} {'spin':<9} {'step':>5} {'energy eV':>13} {'fmax':>7} "
+            f"{'calls':>5} {'elapsed':>8}  fmax trend / note")
+    lines = [f"study {study.preset} ({study.system_name}): {len(rows)} relaxations", head, "-" * len(head)]
+    for r in rows:
+        trend = " > ".join(f"{f:.3f}" for f in r.fmax_trend) if r.state == "running" else ""
+        lines.append(f"{r.structure_id:<24} {r.state:<8} {r.spin:<9} {_cell(r.step, 'd'):>5} {_cell(r.energy, '.5f'):>13} "
+                     f"{_cell(r.fmax, '.3f'):>7} {_cell(r.dft_calls, 'd'):>5} {r.elapsed_s / 60:7.1f}m  "
+                     f"{'; '.join(x for x in (trend, r.note) if x)}".rstrip())
+    done = sum(r.state == "done" for r in rows)
+    cpu_h = sum(r.elapsed_s * (r.ranks or 1) for r in rows) / 3600
+    counts = ", ".join(f"{n} {s}" for s in ("running", "stopped", "failed", "stale", "waiting")
+                       if (n := sum(r.state == s for r in rows)))
+    singles = ", ".join(f"{name} {d}/{t}" for name, (d, t) in steps.items())
+    lines.append(f"relaxations done {done}/{len(rows)}{f' ({counts})' if counts else ''}; {singles}; "
+                 f"CPU time so far {cpu_h:.2f} core-hours")
+    return "\n".join(lines)
