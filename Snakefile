@@ -26,7 +26,8 @@ validate(config, "config/schema.yaml")
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from clusterdefects import ids  # noqa: E402
 from clusterdefects.errors import InputError  # noqa: E402
-from clusterdefects.study import load_study, mpi_starter, use_own_commands  # noqa: E402
+from clusterdefects.parent_search import NAME_PATTERN  # noqa: E402
+from clusterdefects.study import load_study, use_own_commands  # noqa: E402
 
 use_own_commands()
 
@@ -40,6 +41,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/structures.smk"
 include: "workflow/rules/dft.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/search.smk"
 
 
 if config.get("remake_shipped_parent"):

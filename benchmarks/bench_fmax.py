@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from ase.io import read
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_relax import sh  # noqa: E402
 
-from clusterdefects.study import CONFIG_FILE, load_study, read_config  # noqa: E402
+from clusterdefects.benchtools import relax_command, sh
+from clusterdefects.results import RelaxResult
+from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
-BIN = Path(sys.executable).parent
 
 
 def first_below(frames: list, thresholds: list[float]) -> list[tuple[float, int | None, float | None, float | None]]:
@@ -61,11 +59,10 @@ def main() -> None:
     box_from = ROOT / study.shipped_parent()
     print(f"{args.structure} -> {out.relative_to(ROOT)}: {args.optimizer} to fmax {thresholds[-1]}, "
           f"{args.preset} DFT settings, box of {box_from.relative_to(ROOT)}", flush=True)
-    sh(["mpiexec", "-n", str(args.ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax",
-        str(args.structure), str(out), "--settings", settings, "--box-from", str(box_from)], out / "relax.log")
+    sh(relax_command(args.structure, out, settings, args.ranks, box_from), out / "relax.log", ROOT)
 
     frames = read(out / "checkpoint/paired/relax.traj", ":")
-    result = json.loads((out / "result.json").read_text())
+    result = RelaxResult.read(out / "result.json")
     print(f"\n{'fmax target':>11} {'step':>5} {'fmax':>7} {'energy eV':>13} {'dE eV':>9}")
     previous = None
     for threshold, step, energy, fmax in first_below(frames, thresholds):
@@ -75,7 +72,7 @@ def main() -> None:
         change = "" if previous is None else f"{energy - previous:+9.4f}"
         print(f"{threshold:>11.3f} {step:>5d} {fmax:>7.4f} {energy:>13.5f} {change:>9}")
         previous = energy
-    print(f"\n{result['force_calls']} DFT calls, {result['wall_time_s']:.0f} s, fingerprint {result['fingerprint']}")
+    print(f"\n{result.force_calls} DFT calls, {result.wall_time_s:.0f} s, fingerprint {result.fingerprint}")
 
 
 if __name__ == "__main__":

@@ -20,20 +20,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from ase.io import read
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_relax import sh  # noqa: E402
 
-from clusterdefects.fileio import write_xyz  # noqa: E402
-from clusterdefects.sites import classify_sites  # noqa: E402
-from clusterdefects.study import CONFIG_FILE, load_study, read_config  # noqa: E402
+from clusterdefects.benchtools import relax_command, sh
+from clusterdefects.fileio import write_xyz
+from clusterdefects.results import RelaxResult
+from clusterdefects.sites import classify_sites
+from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
-BIN = Path(sys.executable).parent
 RUNS = {"displaced": ("lowest", None), "symmetric": ("paired", 0.0)}
 
 
@@ -68,19 +66,18 @@ def main() -> None:
         settings = json.dumps({"dft": study.settings["dft"], "relax": relax, "spin": policy})
         print(f"{run}: {args.site} vacancy of {args.parent} (atom {removed} removed), spin {policy}, "
               f"displace {relax.get('displace')} Å -> {out.relative_to(ROOT)}", flush=True)
-        sh(["mpiexec", "-n", str(args.ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax",
-            str(start), str(out), "--settings", settings, "--box-from", str(box_from)], out / "relax.log")
-        rows.append((run, json.loads((out / "result.json").read_text())))
+        sh(relax_command(start, out, settings, args.ranks, box_from), out / "relax.log", ROOT)
+        rows.append((run, RelaxResult.read(out / "result.json")))
 
     print(f"\n{'run':<10} {'group start':<14} {'group end':<14} {'state':<10} {'energy eV':>12} {'M':>5} "
           f"{'steps':>5} {'calls':>5} {'fmax':>6}")
     for run, r in rows:
-        start_group = "/".join(r["point_group_start"].values())
-        end_group = "/".join(r["point_group"].values())
-        for state, energy in r["spin_energies"].items():
-            kept = "*" if state == r["spin_state"] else " "
+        start_group = "/".join(r.point_group_start.values())
+        end_group = "/".join(r.point_group.values())
+        for state, energy in r.spin_energies.items():
+            kept = "*" if state == r.spin_state else " "
             print(f"{run:<10} {start_group:<14} {end_group:<14} {state + kept:<10} {energy:>12.5f} "
-                  f"{r['spin_moments'][state]:>5.2f} {r['steps']:>5} {r['force_calls']:>5} {r['fmax']:>6.3f}")
+                  f"{r.spin_moments[state]:>5.2f} {r.steps:>5} {r.force_calls:>5} {r.fmax:>6.3f}")
     print("point groups at 0.02/0.1/0.3 Å; * the kept spin state; steps/calls/fmax of the kept state")
 
 

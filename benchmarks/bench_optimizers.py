@@ -18,17 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import sys
 from pathlib import Path
 
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_relax import BIN, relax_command, sh  # noqa: E402
 
-from clusterdefects.results import load_result  # noqa: E402
-from clusterdefects.ids import StructureId  # noqa: E402
-from clusterdefects.study import CONFIG_FILE, load_study, read_config  # noqa: E402
+from clusterdefects.benchtools import BIN, relax_command, sh
+from clusterdefects.results import RelaxResult
+from clusterdefects.ids import StructureId
+from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
 
 def relax_with(optimizer: str, sid: str, settings: dict, preset: str, ranks: int) -> dict:
@@ -38,9 +36,9 @@ def relax_with(optimizer: str, sid: str, settings: dict, preset: str, ranks: int
         outdir.mkdir(parents=True, exist_ok=True)
         chosen = {**settings, "relax": {**settings["relax"], "optimizer": optimizer}}
         print(f"{optimizer}: relaxing {sid} ({outdir.relative_to(ROOT)}/logs for progress)", flush=True)
-        sh(relax_command(f"results/{preset}/relax/{sid}/start.xyz", outdir, json.dumps(chosen), preset, ranks),
-           outdir / "relax.log")
-    return load_result(outdir / "result.json")
+        sh(relax_command(f"results/{preset}/relax/{sid}/start.xyz", outdir, json.dumps(chosen), ranks,
+                         f"results/{preset}/relax/parent/start.xyz"), outdir / "relax.log", ROOT)
+    return RelaxResult.read(outdir / "result.json")
 
 
 def main() -> None:
@@ -58,12 +56,12 @@ def main() -> None:
     study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
     sid = str(StructureId(args.kind, args.dopant, args.site))
     sh([str(BIN / "snakemake"), "--cores", str(args.ranks), "--config", f"preset={args.preset}",
-        "--rerun-triggers", "mtime", "--", f"results/{args.preset}/relax/{sid}/start.xyz"])
+        "--rerun-triggers", "mtime", "--", f"results/{args.preset}/relax/{sid}/start.xyz"], cwd=ROOT)
     settings = json.loads(shlex.split(study.relax_args(sid))[0])
     results = {}
     if args.baseline:
         name, path = args.baseline.split("=", 1)
-        results[name] = load_result(Path(path))
+        results[name] = RelaxResult.read(Path(path))
     results |= {opt: relax_with(opt, sid, settings, args.preset, args.ranks) for opt in args.optimizers}
 
     base = results.get("BFGS")
@@ -71,10 +69,10 @@ def main() -> None:
     print(f"{'optimizer':<14} {'DFT calls':>9} {'steps':>5} {'SCF its':>7} {'wall s':>7} {'fmax':>6} "
           f"{'energy eV':>12} {'conv':>5} {'calls/BFGS':>10} {'dE/BFGS eV':>10}")
     for opt, r in results.items():
-        ratio = f"{r['force_calls'] / base['force_calls']:.2f}" if base else "-"
-        d_e = f"{r['energy'] - base['energy']:+.4f}" if base else "-"
-        print(f"{opt:<14} {r['force_calls']:>9} {r['steps']:>5} {r['scf_iterations']:>7} {r['wall_time_s']:>7.0f} "
-              f"{r['fmax']:>6.3f} {r['energy']:>12.4f} {str(r['converged']):>5} {ratio:>10} {d_e:>10}")
+        ratio = f"{r.force_calls / base.force_calls:.2f}" if base else "-"
+        d_e = f"{r.energy - base.energy:+.4f}" if base else "-"
+        print(f"{opt:<14} {r.force_calls:>9} {r.steps:>5} {r.scf_iterations:>7} {r.wall_time_s:>7.0f} "
+              f"{r.fmax:>6.3f} {r.energy:>12.4f} {str(r.converged):>5} {ratio:>10} {d_e:>10}")
 
 
 if __name__ == "__main__":

@@ -18,33 +18,17 @@ to results/<preset>/bench_relax/naive-<id>/. Prints the force calls, wall time a
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 
-from clusterdefects.results import load_result
-from clusterdefects.study import CONFIG_FILE, MODEL_PARENT, MPI_ENVIRONMENT, load_study, read_config
+from clusterdefects.results import RelaxResult
+from clusterdefects.benchtools import BIN, relax_command, sh
+from clusterdefects.ids import StructureId
+from clusterdefects.study import CONFIG_FILE, MODEL_PARENT, load_study, read_config
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 TARGET_RATIO = 3.0
-
-
-def sh(cmd: list[str], log: Path | None = None) -> None:
-    env = dict(os.environ, **MPI_ENVIRONMENT, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
-    with open(log, "a") if log else open(os.devnull, "w") as out:
-        done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT if log else None)
-    if done.returncode != 0:
-        sys.exit(f"bench_relax: failed: {shlex.join(cmd)}" + (f" (log: {log})" if log else ""))
-
-
-def relax_command(start: Path | str, outdir: Path, settings: str, preset: str, ranks: int) -> list[str]:
-    """`clusterdefects.relax` of one start under MPI, on the study's grid (the box of its parent's start)."""
-    return ["mpiexec", "-n", str(ranks), str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax", str(start),
-            str(outdir), "--settings", settings, "--box-from", f"results/{preset}/relax/parent/start.xyz"]
 
 
 def main() -> None:
@@ -56,37 +40,38 @@ def main() -> None:
     args = parser.parse_args()
 
     study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
-    sid = f"doped-{args.dopant}-{args.site}"
+    sid = str(StructureId("doped", args.dopant, args.site))
     relax = ROOT / f"results/{args.preset}/relax"
     naive = ROOT / f"results/{args.preset}/bench_relax/naive-{sid}"
     naive.mkdir(parents=True, exist_ok=True)
 
     print(f"staged: snakemake {relax.relative_to(ROOT)}/{sid}/result.json (parent first)", flush=True)
     sh([str(BIN / "snakemake"), "--cores", str(args.ranks), "--config", f"preset={args.preset}",
-        "--rerun-triggers", "mtime", "--", f"results/{args.preset}/relax/{sid}/result.json"])
+        "--rerun-triggers", "mtime", "--", f"results/{args.preset}/relax/{sid}/result.json"], cwd=ROOT)
 
     print(f"naive: {sid} from the unrelaxed parent, {args.ranks} MPI ranks", flush=True)
     sh([str(BIN / "snakemake"), "--cores", "1", "--config", f"preset={args.preset}",
-        "--", f"results/{args.preset}/relax/{MODEL_PARENT}/start.xyz"])
+        "--", f"results/{args.preset}/relax/{MODEL_PARENT}/start.xyz"], cwd=ROOT)
     sh([str(BIN / "clusterdefects"), "dope", str(relax / f"{MODEL_PARENT}/start.xyz"),
         "--sites", f"results/{args.preset}/sites.csv", "--site", args.site, "--dopant", args.dopant,
-        f"--charge={study.system['charges']['doped']}", "-o", str(naive / "start.xyz")], naive / "dope.log")
+        f"--charge={study.system['charges']['doped']}", "-o", str(naive / "start.xyz")], naive / "dope.log", ROOT)
     settings = shlex.split(study.relax_args(sid))[0]
-    sh(relax_command(naive / "start.xyz", naive, settings, args.preset, args.ranks), naive / "relax.log")
+    sh(relax_command(naive / "start.xyz", naive, settings, args.ranks, f"results/{args.preset}/relax/parent/start.xyz"),
+       naive / "relax.log", ROOT)
 
-    parent, staged, plain = (load_result(p) for p in (relax / "parent/result.json", relax / f"{sid}/result.json",
+    parent, staged, plain = (RelaxResult.read(p) for p in (relax / "parent/result.json", relax / f"{sid}/result.json",
                                                       naive / "result.json"))
     n_isomers = len(study.doped_ids())
     print(f"\n{'run':<34} {'force calls':>11} {'wall s':>8} {'fmax':>6} {'energy eV':>12}")
     for name, r in ((f"parent (once, shared by {n_isomers})", parent), (f"staged {sid}", staged),
                     (f"naive {sid}", plain)):
-        print(f"{name:<34} {r['force_calls']:>11} {r['wall_time_s']:>8.0f} {r['fmax']:>6.3f} {r['energy']:>12.4f}")
-    ratio = plain["force_calls"] / staged["force_calls"]
-    shared = plain["force_calls"] / (staged["force_calls"] + parent["force_calls"] / n_isomers)
+        print(f"{name:<34} {r.force_calls:>11} {r.wall_time_s:>8.0f} {r.fmax:>6.3f} {r.energy:>12.4f}")
+    ratio = plain.force_calls / staged.force_calls
+    shared = plain.force_calls / (staged.force_calls + parent.force_calls / n_isomers)
     print(f"\nforce calls naive/staged: {ratio:.2f} (target >= {TARGET_RATIO:.0f}); "
           f"with the parent's calls shared over {n_isomers} isomers: {shared:.2f}")
-    print(f"|E(staged) - E(naive)| = {abs(staged['energy'] - plain['energy']):.4f} eV "
-          f"(both converged: {staged['converged'] and plain['converged']})")
+    print(f"|E(staged) - E(naive)| = {abs(staged.energy - plain.energy):.4f} eV "
+          f"(both converged: {staged.converged and plain.converged})")
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ import io
 import json
 import os
 import pstats
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
+
+from clusterdefects.benchtools import iteration_times
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "structures" / "Ag29_BDT12_TPP4.xyz"
@@ -46,13 +46,6 @@ def cut(name: str):
         dist = np.linalg.norm(atoms.positions[ag] - centre, axis=1)
         return atoms[[ag[i] for i in np.argsort(dist)[:13]]]
     return atoms
-
-
-def iteration_times(txt: Path) -> list[float]:
-    """Wall-clock seconds of each SCF iteration, from GPAW's 'iter:' lines (HH:MM:SS stamps)."""
-    found = re.findall(r"^\|?iter:\s+\d+\|?\s+(\d\d:\d\d:\d\d)", txt.read_text(), re.M)
-    stamps = [datetime.strptime(m, "%H:%M:%S") for m in found]
-    return [(b - a).total_seconds() % 86400 for a, b in zip(stamps, stamps[1:])]
 
 
 def profile_table(profile: cProfile.Profile, rows: int = 12) -> str:
@@ -98,7 +91,7 @@ def worker(name: str, iterations: int, out: Path) -> None:
 def run(name: str, ranks: int, iterations: int, tmp: Path) -> dict:
     out = tmp / f"{name.replace('(', '').replace(')', '')}-{ranks}.json"
     # `gpaw python` parses options itself, so the worker's job travels in the environment.
-    from clusterdefects.study import MPI_ENVIRONMENT
+    from clusterdefects.mpi import MPI_ENVIRONMENT
 
     env = dict(os.environ, **MPI_ENVIRONMENT, BENCH_SCALING_JOB=json.dumps([name, iterations, str(out)]))
     gpaw = Path(sys.executable).parent / "gpaw"

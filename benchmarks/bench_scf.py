@@ -28,8 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_scaling import iteration_times  # noqa: E402
+from clusterdefects.benchtools import iteration_times
 
 #: Our convergence settings: ``tol`` eV absolute on the total energy over the last 3 iterations
 #: (``dft.SCF_ENERGY_RULE``), ``density`` per valence electron.
@@ -84,7 +83,7 @@ def worker(job: dict) -> None:
 
 
 def run(job: dict, ranks: int) -> dict:
-    from clusterdefects.study import MPI_ENVIRONMENT
+    from clusterdefects.mpi import MPI_ENVIRONMENT
 
     env = dict(os.environ, **MPI_ENVIRONMENT, BENCH_SCF_JOB=json.dumps(job))
     gpaw = Path(sys.executable).parent / "gpaw"

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from clusterdefects.results import load_result
+from clusterdefects.results import RelaxResult
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -50,12 +50,12 @@ def report(preset: str) -> None:
     total_wall = 0.0
     peak = 0.0
     for path in results:
-        r = load_result(path)
-        job_peak = r["peak_memory_mb"] * r["mpi_ranks"]
-        total_wall += r["wall_time_s"]
+        r = RelaxResult.read(path)
+        job_peak = r.peak_memory_mb * r.mpi_ranks
+        total_wall += r.wall_time_s
         peak = max(peak, job_peak)
-        print(f"{r['structure_id']:<26} {r['steps']:>5} {r['force_calls']:>11} {r['wall_time_s'] / 60:>8.1f} "
-              f"{job_peak:>9.0f} {str(r['converged']):>5}")
+        print(f"{r.structure_id:<26} {r.steps:>5} {r.force_calls:>11} {r.wall_time_s / 60:>8.1f} "
+              f"{job_peak:>9.0f} {str(r.converged):>5}")
     pending = sorted(p.parent.name for p in (ROOT / f"results/{preset}/relax").glob("*/start.xyz")
                      if not (p.parent / "result.json").exists())
     print(f"\n{len(results)} relaxations done, {len(pending)} not yet: {', '.join(pending) or '-'}")

@@ -10,13 +10,14 @@ from ase import Atoms
 from clusterdefects import analysis
 from clusterdefects.tables import show, to_markdown
 from clusterdefects.errors import InputError
+from clusterdefects.results import RelaxResult
 
 
 def result(sid, energy, formula, **over):
-    data = {"structure_id": sid, "energy": energy, "formula": formula, "fmax": 0.01, "converged": True,
-            "spin_state": "paired", "magmom": 0.0, "fingerprint": "f", "path": f"{sid}/result.json"}
+    data = {"structure_id": sid, "energy": energy, "formula": formula, "charge": 0, "fmax": 0.01, "converged": True,
+            "spin_state": "paired", "magmom": 0.0, "fingerprint": "f"}
     data.update(over)
-    return data
+    return RelaxResult.from_dict(data, f"{sid}/result.json")
 
 
 RESULTS = [

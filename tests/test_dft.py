@@ -6,9 +6,10 @@ import pytest
 
 from clusterdefects.dft import SCF_LADDER, DFTSettings, apply_rung
 from clusterdefects.errors import InputError
-from clusterdefects.results import check_combinable, load_result, summary_frame
+from clusterdefects.results import RelaxResult, check_combinable, summary_frame
 from clusterdefects.ids import kind_of
-from clusterdefects.study import CONFIG_FILE, deep_merge, load_study, mpi_starter, read_config
+from clusterdefects.mpi import gpaw_argv, mpi_starter
+from clusterdefects.study import CONFIG_FILE, deep_merge, load_study, read_config
 
 import yaml
 
@@ -45,7 +46,7 @@ def write_result(path, **over):
             "wall_time_s": 1.0, "peak_memory_mb": 100.0, "fingerprint": "aaaa"}
     data.update(over)
     path.write_text(json.dumps(data))
-    return load_result(path)
+    return RelaxResult.read(path)
 
 
 def test_results_with_different_fingerprints_cannot_be_combined(tmp_path):
@@ -100,10 +101,10 @@ def test_unconverged_result_is_refused_unless_allowed(tmp_path):
 
 def test_missing_and_broken_results_name_the_file(tmp_path):
     with pytest.raises(InputError, match="result not found"):
-        load_result(tmp_path / "none.json")
+        RelaxResult.read(tmp_path / "none.json")
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(InputError, match="bad.json: broken result"):
-        load_result(tmp_path / "bad.json")
+        RelaxResult.read(tmp_path / "bad.json")
 
 
 def test_presets_resolve_and_name_every_setting():
@@ -127,6 +128,19 @@ def test_mpi_starter_is_srun_only_inside_a_slurm_job():
     assert mpi_starter("auto", {}) == "mpiexec"
     assert mpi_starter("auto", {"SLURM_JOB_ID": "42"}) == "srun"
     assert mpi_starter("mpirun --bind-to core", {"SLURM_JOB_ID": "42"}) == "mpirun --bind-to core"
+
+
+def test_one_command_line_for_every_gpaw_step():
+    from clusterdefects.cli import parser
+
+    args = parser().parse_args(["gpaw", "--ranks", "2", "--mpi", "auto", "relax", "--", "s.xyz", "out", "--settings", "{}"])
+    rest = args.args[1:] if args.args[:1] == ["--"] else args.args
+    argv = gpaw_argv(args.module, rest, args.ranks, args.mpi, environ={"SLURM_JOB_ID": "7"})
+    assert argv[:3] == ["srun", "-n", "2"] and argv[3].endswith("gpaw")
+    assert argv[4:] == ["python", "-m", "clusterdefects.relax", "s.xyz", "out", "--settings", "{}"]
+    assert gpaw_argv("basin", [], 4, "mpirun --bind-to core", environ={})[:4] == ["mpirun", "--bind-to", "core", "-n"]
+    with pytest.raises(ValueError, match="not a GPAW module"):
+        gpaw_argv("build", [], 2)
 
 
 def test_deep_merge_and_kinds():
@@ -179,7 +193,7 @@ def test_an_unconverged_parent_is_not_shipped(tmp_path):
     result = write_result(tmp_path / "result.json", converged=False, fmax=0.4)
     (tmp_path / "relaxed.xyz").write_text("1\n\nAg 0 0 0\n")
     with pytest.raises(InputError, match="not converged"):
-        shipped_parent(tmp_path / "relaxed.xyz", result["path"], tmp_path / "relaxed.xyz")
+        shipped_parent(tmp_path / "relaxed.xyz", result.path, tmp_path / "relaxed.xyz")
 
 
 def test_scf_energy_criterion_is_absolute_and_in_the_fingerprint():
@@ -231,9 +245,23 @@ def test_a_parent_shipped_by_another_route_keeps_the_model_it_descends_from(tmp_
     (tmp_path / "model.xyz").write_text("1\n\nAg 0 0 0.1\n")
     earlier = {"source_sha256": "old", "source_refits": [{"from_sha256": "old", "to_sha256": "new"}]}
     (tmp_path / "earlier.json").write_text(json.dumps(earlier))
-    _, provenance = shipped_parent(tmp_path / "relaxed.xyz", result["path"], tmp_path / "model.xyz",
+    _, provenance = shipped_parent(tmp_path / "relaxed.xyz", result.path, tmp_path / "model.xyz",
                                    via=tmp_path / "earlier.json", route="Hg put back to Ag")
     assert provenance["route"] == "Hg put back to Ag" and provenance["source_sha256"] == "old"
     assert provenance["source_refits"] == earlier["source_refits"]
     with pytest.raises(InputError, match="route needs"):
-        shipped_parent(tmp_path / "relaxed.xyz", result["path"], tmp_path / "model.xyz", route="x")
+        shipped_parent(tmp_path / "relaxed.xyz", result.path, tmp_path / "model.xyz", route="x")
+
+
+def test_result_round_trips_and_keeps_keys_it_does_not_know(tmp_path):
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"structure_id": "atom-Hg", "formula": "Hg", "charge": 0, "energy": 1.19,
+                                "converged": True, "fmax": 0.0, "fingerprint": "f", "from_a_newer_version": [1, 2]}))
+    result = RelaxResult.read(path)
+    assert (result.structure_id, result.energy, result.steps, result.path) == ("atom-Hg", 1.19, 0, str(path))
+    result.write(tmp_path / "again.json")
+    again = json.loads((tmp_path / "again.json").read_text())
+    assert again["from_a_newer_version"] == [1, 2] and "path" not in again and RelaxResult.read(tmp_path / "again.json") == result
+    path.write_text(json.dumps({"structure_id": "atom-Hg", "energy": 1.19}))
+    with pytest.raises(InputError, match="not a relaxation result: no formula, charge, converged, fmax, fingerprint"):
+        RelaxResult.read(path)

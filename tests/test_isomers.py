@@ -6,7 +6,8 @@ from clusterdefects.errors import InputError
 from clusterdefects.fileio import write_text, write_xyz
 from clusterdefects.ids import StructureId
 from clusterdefects.isomers import isolated_atom, remove_dopant
-from clusterdefects.pipeline import make_doped, make_vacancy, sites_frame
+from clusterdefects.pipeline import make_doped, make_vacancy
+from clusterdefects.sites import sites_frame
 from clusterdefects.sites import classify_sites
 from clusterdefects.validate import electron_count
 

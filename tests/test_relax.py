@@ -15,9 +15,11 @@ from ase.io import read
 from clusterdefects.build import build_ag5_sh4
 from clusterdefects.dft import DFTSettings
 from clusterdefects.fileio import write_xyz
-from clusterdefects.relax import RelaxSettings, checkpoint_identity, prepare_checkpoint
+from clusterdefects.checkpoint import checkpoint_identity, prepare_checkpoint
+from clusterdefects.relax import RelaxSettings
+from clusterdefects.results import RelaxResult
 from clusterdefects.status import relaxation_status
-from clusterdefects.study import MPI_ENVIRONMENT
+from clusterdefects.mpi import MPI_ENVIRONMENT, gpaw_argv
 
 BIN = Path(sys.executable).parent
 MPI_ENV = dict(os.environ, **MPI_ENVIRONMENT, PYTHONUNBUFFERED="1")
@@ -35,8 +37,7 @@ def start(tmp_path) -> Path:
 
 
 def relax_cmd(start: Path, outdir: Path, settings: dict) -> list[str]:
-    return ["mpiexec", "-n", "2", str(BIN / "gpaw"), "python", "-m", "clusterdefects.relax", str(start),
-            str(outdir), "--settings", json.dumps(settings)]
+    return gpaw_argv("relax", [start, outdir, "--settings", json.dumps(settings)], ranks=2, environ={})
 
 
 def run(start, outdir, settings) -> subprocess.CompletedProcess:
@@ -72,13 +73,13 @@ def kill_at_step(start: Path, outdir: Path, settings: dict, step: int, seen: lis
 def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     whole = run(start, tmp_path / "whole", TIGHT)
     assert whole.returncode == 0, whole.stderr[-2000:]
-    reference = json.loads((tmp_path / "whole" / "result.json").read_text())
-    assert reference["converged"] and reference["steps"] >= 4
+    reference = RelaxResult.read(tmp_path / "whole" / "result.json")
+    assert reference.converged and reference.steps >= 4
 
     outdir = tmp_path / "killed"
     seen = []
     steps_at_kill = kill_at_step(start, outdir, TIGHT, 2, seen)
-    assert 2 <= steps_at_kill < reference["steps"]
+    assert 2 <= steps_at_kill < reference.steps
     assert not (outdir / "result.json").exists()
     assert seen[0].state == "running" and seen[0].step >= 2
     for _ in range(50):  # `clusterdefects status` tells the killed run from a live one once its ranks are gone
@@ -91,34 +92,34 @@ def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     resumed = run(start, outdir, TIGHT)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming paired from step" in resumed.stdout
-    result = json.loads((outdir / "result.json").read_text())
-    assert result["steps"] == reference["steps"]
-    assert abs(result["energy"] - reference["energy"]) < 1e-4
+    result = RelaxResult.read(outdir / "result.json")
+    assert result.steps == reference.steps
+    assert abs(result.energy - reference.energy) < 1e-4
     relaxed = read(outdir / "relaxed.xyz")
-    assert abs(relaxed.get_potential_energy() - result["energy"]) < 1e-9
+    assert abs(relaxed.get_potential_energy() - result.energy) < 1e-9
     assert status_of(outdir, TIGHT).state == "done" and not (outdir / "running.json").exists()
-    assert result["fingerprint"] == reference["fingerprint"] and result["mpi_ranks"] == 2
+    assert result.fingerprint == reference.fingerprint and result.mpi_ranks == 2
 
 
 def test_killed_lbfgs_family_run_resumes_with_a_fresh_memory(start, tmp_path):
     settings = {**TIGHT, "relax": {**TIGHT["relax"], "optimizer": "PreconLBFGS"}}
     whole = run(start, tmp_path / "whole", settings)
     assert whole.returncode == 0, whole.stderr[-2000:]
-    reference = json.loads((tmp_path / "whole" / "result.json").read_text())
+    reference = RelaxResult.read(tmp_path / "whole" / "result.json")
     outdir = tmp_path / "killed"
     steps_at_kill = kill_at_step(start, outdir, settings, 2)
-    assert steps_at_kill < reference["steps"]
+    assert steps_at_kill < reference.steps
     assert (outdir / "checkpoint" / "paired" / "optimizer.json").exists()
     energy_at_kill = read(outdir / "checkpoint" / "paired" / "relax.traj", -1).get_potential_energy()
 
     resumed = run(start, outdir, settings)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming paired from step {steps_at_kill}" in resumed.stdout
-    result = json.loads((outdir / "result.json").read_text())
-    assert result["converged"] and result["optimizer"] == "PreconLBFGS"
+    result = RelaxResult.read(outdir / "result.json")
+    assert result.converged and result.optimizer == "PreconLBFGS"
     # The fresh memory takes its own path down, to a minimum within the loose fmax of the reference's.
-    assert result["steps"] > steps_at_kill and result["energy"] < energy_at_kill
-    assert abs(result["energy"] - reference["energy"]) < 0.05
+    assert result.steps > steps_at_kill and result.energy < energy_at_kill
+    assert abs(result.energy - reference.energy) < 0.05
 
 
 def test_scf_failure_climbs_the_ladder_then_stops_clearly(start, tmp_path):
@@ -137,11 +138,11 @@ def test_scf_failure_climbs_the_ladder_then_stops_clearly(start, tmp_path):
 def test_stale_checkpoint_is_moved_aside(tmp_path):
     atoms = build_ag5_sh4()
     workdir = tmp_path / "checkpoint" / "paired"
-    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(), RelaxSettings(), "paired", -1))
+    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(), "BFGS", "paired", -1))
     (workdir / "relax.traj").write_text("old")
-    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(), RelaxSettings(), "paired", -1))
+    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(), "BFGS", "paired", -1))
     assert (workdir / "relax.traj").exists()  # same identity: kept
-    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(h=0.2), RelaxSettings(), "paired", -1))
+    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(h=0.2), "BFGS", "paired", -1))
     assert not (workdir / "relax.traj").exists()
     assert (tmp_path / "checkpoint" / "paired.stale" / "relax.traj").exists()
 
@@ -164,7 +165,7 @@ def test_second_spin_state_starts_from_the_first_ones_hessian(tmp_path):
     import numpy as np
     from ase.optimize import BFGS
 
-    from clusterdefects.relax import seed_hessian
+    from clusterdefects.checkpoint import seed_hessian
 
     atoms, first_h = bfgs_run(tmp_path / "first.json")
     atoms.rattle(0.02, seed=2)
@@ -179,7 +180,7 @@ def test_second_spin_state_starts_from_the_first_ones_hessian(tmp_path):
 def test_vacancy_starts_from_its_doped_isomers_hessian_without_the_removed_atom(tmp_path):
     import numpy as np
 
-    from clusterdefects.relax import seed_hessian
+    from clusterdefects.checkpoint import seed_hessian
 
     doped, full = bfgs_run(tmp_path / "doped.json")
     vacancy = doped.copy()
@@ -211,8 +212,8 @@ def test_force_calls_count_every_scf_the_optimizer_asks_for(start, tmp_path, opt
     settings = {**TIGHT, "relax": {"optimizer": optimizer, "fmax": 0.25, "steps": 8}}
     done = run(start, tmp_path / optimizer, settings)
     assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads((tmp_path / optimizer / "result.json").read_text())
+    result = RelaxResult.read(tmp_path / optimizer / "result.json")
     logs = "".join(p.read_text() for p in (tmp_path / optimizer / "logs").glob("gpaw-*.txt"))
     scf_runs = [int(n) for n in re.findall(r"^Converged in (\d+) steps", logs, flags=re.M)]
-    assert result["force_calls"] == len(scf_runs) >= result["steps"] + 1
-    assert result["scf_iterations"] == sum(scf_runs)
+    assert result.force_calls == len(scf_runs) >= result.steps + 1
+    assert result.scf_iterations == sum(scf_runs)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterdefects.results import load_result
+from clusterdefects.results import RelaxResult
 from conftest import ROOT, scratch_checkout, snakemake
 
 pytestmark = pytest.mark.slow  # a real SLURM cluster and GPAW jobs on it
@@ -90,8 +90,8 @@ def job_records(jobcomp: Path) -> dict[str, dict[str, str]]:
     return records
 
 
-def energies(workdir: Path, preset: str) -> dict[str, dict]:
-    return {p.parent.name: load_result(p) for p in (workdir / f"results/{preset}/relax").glob("*/result.json")}
+def energies(workdir: Path, preset: str) -> dict[str, RelaxResult]:
+    return {p.parent.name: RelaxResult.read(p) for p in (workdir / f"results/{preset}/relax").glob("*/result.json")}
 
 
 @pytest.fixture(scope="module")
@@ -113,12 +113,12 @@ def test_smoke_relaxations_ran_as_slurm_jobs_with_two_mpi_ranks(slurm, slurm_run
     for sid, jobid in sorted(jobs.items(), key=lambda kv: int(kv[1])):
         record = records[jobid]
         assert record["JobState"] == "COMPLETED" and record["ProcCnt"] == "2", record
-        log = next((workdir / ".snakemake/slurm_logs/rule_relax").glob(f"smoke_{sid}/{jobid}.log")).read_text()
-        assert "srun -n 2 gpaw python -m clusterdefects.relax" in log
+        log = (workdir / f"results/smoke/logs/relax-{sid}.log").read_text()
+        assert log.startswith("clusterdefects gpaw: srun -n 2 ") and "gpaw python -m clusterdefects.relax" in log
         with capsys.disabled():
             print(f"\nSLURM job {jobid}: relax {sid}, {record['JobState']}, {record['ProcCnt']} CPUs, "
                   f"{record['StartTime']} -> {record['EndTime']}", end="")
-    assert all(r["mpi_ranks"] == 2 for r in energies(workdir, "smoke").values())
+    assert all(r.mpi_ranks == 2 for r in energies(workdir, "smoke").values())
 
 
 def test_slurm_energies_equal_the_local_run(slurm_run, smoke_run, capsys):
@@ -127,12 +127,12 @@ def test_slurm_energies_equal_the_local_run(slurm_run, smoke_run, capsys):
     assert set(on_slurm) == set(local) == SMOKE_RELAXATIONS
     for sid in sorted(local):
         a, b = on_slurm[sid], local[sid]
-        assert a["fingerprint"] == b["fingerprint"]
+        assert a.fingerprint == b.fingerprint
         # Same start, settings and ranks; runs differ only by SCF noise (convergence 5e-4 eV). Relaxations
         # that stop at the 20-step limit on a flat surface may end at different points, so only those
         # converged in both runs are compared.
-        if a["converged"] and b["converged"]:
-            assert abs(a["energy"] - b["energy"]) < 1e-3, (sid, a["energy"], b["energy"])
+        if a.converged and b.converged:
+            assert abs(a.energy - b.energy) < 1e-3, (sid, a.energy, b.energy)
     with capsys.disabled():
         print(f"\nsmoke study wall time: SLURM {wall:.0f} s, local {smoke_run.wall_s:.0f} s, "
               f"ratio {wall / smoke_run.wall_s:.2f}")
@@ -157,12 +157,12 @@ def test_time_limited_job_resumes_from_its_checkpoint(slurm, tmp_path, capsys):
     assert job_records(slurm)[second]["JobState"] == "COMPLETED"
     log = (workdir / "results/timelimit/logs/relax-parent.log").read_text()
     assert f"resuming paired from step {progress['steps']}" in log
-    result = json.loads((workdir / target).read_text())
+    result = RelaxResult.read(workdir / target)
     # The resumed job computed forces again (even if the killed one had just reached the minimum).
-    assert result["converged"] and result["force_calls"] > progress["force_calls"]
+    assert result.converged and result.force_calls > progress["force_calls"]
     with capsys.disabled():
         print(f"\nSLURM job {first} TIMEOUT after {progress['steps']} steps; job {second} resumed "
-              f"({log.splitlines()[0]}) and converged at step {result['steps']}", end="")
+              f"({log.splitlines()[0]}) and converged at step {result.steps}", end="")
 
 
 def test_a_job_larger_than_the_node_fails_at_once_with_slurms_reason(slurm, tmp_path, capsys):

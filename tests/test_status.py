@@ -11,6 +11,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io.trajectory import Trajectory
 
+from clusterdefects.results import RelaxResult
 from clusterdefects.status import RUNNING_FILE, format_status, relaxation_status, step_files, study_status
 from clusterdefects.study import load_study, read_config
 
@@ -76,12 +77,13 @@ def test_each_state_from_the_files(tmp_path):
 
     done = tmp_path / "done"
     done.mkdir()
-    (done / "result.json").write_text(json.dumps({
-        "fingerprint": FP, "optimizer": OPT, "spin_state": "polarized", "steps": 7, "energy": -20.5,
-        "fmax": 0.04, "force_calls": 9, "wall_time_s": 1800.0, "mpi_ranks": 2, "converged": True}))
+    RelaxResult("x", "Ag2", 0, -20.5, True, 0.04, FP, optimizer=OPT, spin_state="polarized", steps=7,
+                force_calls=9, wall_time_s=1800.0, mpi_ranks=2).write(done / "result.json")
     r = relaxation_status("x", done, log, FP, OPT)
     assert (r.state, r.spin, r.step, r.energy, r.dft_calls) == ("done", "polarized", 7, -20.5, 9)
     assert relaxation_status("x", done, log, "other", OPT).state == "stale"
+    (done / "result.json").write_text("{broken")
+    assert relaxation_status("x", done, log, FP, OPT).state == "failed"
 
 
 def test_second_spin_state_is_the_current_one_and_elapsed_sums_both(tmp_path):
@@ -102,9 +104,8 @@ def test_study_table_and_totals(tmp_path):
 
     fp = DFTSettings.from_config(study.settings["dft"]).fingerprint()
     (relax / "parent").mkdir(parents=True)
-    (relax / "parent" / "result.json").write_text(json.dumps({
-        "fingerprint": fp, "optimizer": "BFGS", "spin_state": "paired", "steps": 3, "energy": -30.0, "fmax": 0.1,
-        "force_calls": 4, "wall_time_s": 3600.0, "mpi_ranks": 2, "converged": True}))
+    RelaxResult("parent", "Ag5H4S4", -1, -30.0, True, 0.1, fp, optimizer="BFGS", steps=3, force_calls=4,
+                wall_time_s=3600.0, mpi_ranks=2).write(relax / "parent" / "result.json")
     checkpoint(relax / "doped-Hg-centre", fingerprint=fp)
     (results / "smoke" / "basin_check" / "doped-Hg-centre").mkdir(parents=True)
     (results / "smoke" / "basin_check" / "doped-Hg-centre" / "basin.json").write_text("{}")

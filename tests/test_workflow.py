@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from ase.io import read
 
+from clusterdefects.results import RelaxResult
 from conftest import BIN, scratch_checkout, snakemake
 
 pytestmark = pytest.mark.slow  # every test here runs snakemake (a dry run: seconds; the smoke study: minutes)
@@ -72,16 +73,16 @@ def test_screen_parent_and_sites(workdir):
 
 def test_smoke_relaxes_every_structure(smoke):
     ids = ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg"]
-    results = {sid: json.loads((smoke / f"results/smoke/relax/{sid}/result.json").read_text()) for sid in ids}
-    assert len({r["fingerprint"] for r in results.values()}) == 1
-    assert all(r["mpi_ranks"] == 2 for r in results.values())
-    assert all(r["converged"] == (r["fmax"] <= r["fmax_target"]) for r in results.values())
-    assert results["parent"]["converged"] and results["atom-Hg"]["converged"]
-    assert results["atom-Hg"]["spin_policy"] == "lowest"
-    assert set(results["atom-Hg"]["spin_energies"]) == {"paired", "polarized"}
+    results = {sid: RelaxResult.read(smoke / f"results/smoke/relax/{sid}/result.json") for sid in ids}
+    assert len({r.fingerprint for r in results.values()}) == 1
+    assert all(r.mpi_ranks == 2 for r in results.values())
+    assert all(r.converged == (r.fmax <= r.fmax_target) for r in results.values())
+    assert results["parent"].converged and results["atom-Hg"].converged
+    assert results["atom-Hg"].spin_policy == "lowest"
+    assert set(results["atom-Hg"].spin_energies) == {"paired", "polarized"}
     # a fixed triplet: occupations hold M = 2; the moment integrated on the grid of the small box comes out 1.98
-    assert results["atom-Hg"]["spin_moments"]["polarized"] == pytest.approx(2.0, abs=0.05)
-    assert all(set(r["point_group"]) == {"0.02", "0.1", "0.3"} for r in results.values())
+    assert results["atom-Hg"].spin_moments["polarized"] == pytest.approx(2.0, abs=0.05)
+    assert all(set(r.point_group) == {"0.02", "0.1", "0.3"} for r in results.values())
     parent = read(smoke / "results/smoke/relax/parent/relaxed.xyz")
     doped = read(smoke / "results/smoke/relax/doped-Hg-kernel/start.xyz")
     assert abs(doped.positions - parent.positions).max() < 1e-6  # made from the relaxed parent
@@ -90,7 +91,7 @@ def test_smoke_relaxes_every_structure(smoke):
     table = pd.read_csv(smoke / "results/smoke/energies.csv")
     assert list(table["structure_id"]) == ids
     for sid, r in results.items():
-        assert table.set_index("structure_id").loc[sid, "energy_eV"] == pytest.approx(r["energy"])
+        assert table.set_index("structure_id").loc[sid, "energy_eV"] == pytest.approx(r.energy)
     assert "step" in (smoke / "results/smoke/logs/relax-parent.log").read_text()
     assert list((smoke / "results/smoke/relax/parent/logs").glob("gpaw-paired-*.txt"))
 
@@ -177,7 +178,9 @@ def test_a_preset_only_in_an_override_file_runs_to_its_tables(smoke):
 
     import yaml
 
-    config = yaml.safe_load((smoke / "config/config.yaml").read_text())
+    from clusterdefects.study import read_config
+
+    config = read_config(smoke / "config/config.yaml")
     (smoke / "mine.yaml").write_text(yaml.safe_dump({"presets": {"mine": config["presets"]["smoke"]}}))
     shutil.copytree(smoke / "results/smoke", smoke / "results/mine")  # finished relaxations, mtimes kept
     shutil.rmtree(smoke / "results/mine/tables")
@@ -192,10 +195,32 @@ def test_a_preset_only_in_an_override_file_runs_to_its_tables(smoke):
 def test_one_isomer_picture_is_a_target_of_its_own(smoke):
     picture = smoke / "results/smoke/figures/vacancy-Hg-kernel.png"
     picture.unlink()
-    result = snakemake(smoke, "--quiet", "rules", str(picture.relative_to(smoke)))  # no --config preset=smoke
+    result = snakemake(smoke, "--quiet", "rules", "--", str(picture.relative_to(smoke)))  # no --config preset=smoke
     assert result.returncode == 0, result.stderr[-3000:]
     assert job_counts(result.stdout + result.stderr) == {"picture": "1", "total": "1"}
     assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_parent_search_relaxes_its_candidates_and_keeps_the_lowest(smoke):
+    """The smoke search: the model parent and each basin check's candidate relaxed in the study's box."""
+    result = snakemake(smoke, "--config", "preset=smoke", "--", "results/smoke/parent_search.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.read_csv(smoke / "results/smoke/parent_search.csv", keep_default_na=False)
+    assert set(table["candidate"]) == {"model", "basin-hg-centre", "basin-hg-kernel"}
+    assert table["lowest"].sum() == 1 and table.loc[0, "lowest"] and table.loc[0, "delta_eV"] == 0.0
+    results = {name: RelaxResult.read(smoke / f"results/smoke/relax/parent-search-{name}/result.json")
+               for name in table["candidate"]}
+    lowest_energy = min(r.energy for r in results.values())
+    for row in table.itertuples():
+        assert row.energy_eV == pytest.approx(results[row.candidate].energy)
+        assert row.delta_eV == pytest.approx(results[row.candidate].energy - lowest_energy)
+    parent = RelaxResult.read(smoke / "results/smoke/relax/parent/result.json")
+    assert all(r.box_A == parent.box_A and r.fingerprint == parent.fingerprint for r in results.values())
+    basin_start = read(smoke / "results/smoke/relax/parent-search-basin-hg-kernel/start.xyz")
+    assert basin_start.get_chemical_formula("metal") == "Ag5H4S4"  # Hg put back to Ag
+    chosen = json.loads((smoke / "results/smoke/parent_search/parent.json").read_text())
+    assert chosen["candidate"] == table.loc[0, "candidate"] and len(chosen["parent_search"]) == 3
+    assert read(smoke / "results/smoke/parent_search/parent.xyz").get_chemical_formula("metal") == "Ag5H4S4"
 
 
 def test_one_isomer_reruns_alone(smoke):

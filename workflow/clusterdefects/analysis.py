@@ -18,7 +18,9 @@ from ase import Atoms
 from ase.formula import Formula
 
 from .ids import StructureId
-from .sites import NONMETALS, ROLE_ORDER
+from .results import RelaxResult
+from .elements import NONMETALS
+from .sites import ROLE_ORDER
 from .structio import bonded_pairs
 
 BOND_COLUMNS = ["structure_id", "bond_kind", "n", "min_A", "mean_A", "max_A", "reference_kind",
@@ -35,26 +37,25 @@ def metal_composition(formula: str) -> str:
 SPIN_COLUMNS = ["energy_paired_eV", "energy_polarized_eV", "magmom_polarized"]
 
 
-def spin_columns(r: dict[str, Any]) -> dict[str, float]:
-    energies, moments = r.get("spin_energies", {}), r.get("spin_moments", {})
+def spin_columns(r: RelaxResult) -> dict[str, float]:
+    energies, moments = r.spin_energies, r.spin_moments
     return {"energy_paired_eV": energies.get("paired", np.nan), "energy_polarized_eV": energies.get("polarized", np.nan),
             "magmom_polarized": moments.get("polarized", np.nan)}
 
 
-def relative_energies(results: list[dict[str, Any]], paper_labels: dict[str, str]) -> pd.DataFrame:
+def relative_energies(results: list[RelaxResult], paper_labels: dict[str, str]) -> pd.DataFrame:
     """Per composition of the doped and vacancy isomers: energy minus the lowest of that composition."""
     rows = []
     for r in results:
-        sid = StructureId.parse(r["structure_id"])
+        sid = StructureId.parse(r.structure_id)
         if not sid.is_isomer:
             continue
         site = sid.site
-        rows.append({"composition": metal_composition(r["formula"]), "kind": sid.kind, "structure_id": r["structure_id"],
-                     "role": site, "paper_label": paper_labels.get(site, ""), "energy_eV": r["energy"],
-                     "fmax_eV_per_A": r["fmax"], "converged": r["converged"], "spin_state": r["spin_state"],
-                     "magmom": r["magmom"], **spin_columns(r),
-                     "superatom_electrons": r.get("superatom_electrons"),
-                     "point_group": (r.get("point_group") or {}).get("0.1", "")})
+        rows.append({"composition": metal_composition(r.formula), "kind": sid.kind, "structure_id": r.structure_id,
+                     "role": site, "paper_label": paper_labels.get(site, ""), "energy_eV": r.energy,
+                     "fmax_eV_per_A": r.fmax, "converged": r.converged, "spin_state": r.spin_state,
+                     "magmom": r.magmom, **spin_columns(r), "superatom_electrons": r.superatom_electrons,
+                     "point_group": r.point_group.get("0.1", "")})
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -65,14 +66,14 @@ def relative_energies(results: list[dict[str, Any]], paper_labels: dict[str, str
     return frame[columns].sort_values(["kind", "relative_energy_eV"]).reset_index(drop=True)
 
 
-def fragmentation_energies(results: list[dict[str, Any]], corrections: dict[str, float] | None = None) -> pd.DataFrame:
+def fragmentation_energies(results: list[RelaxResult], corrections: dict[str, float] | None = None) -> pd.DataFrame:
     """E_frag(i -> j) = E(vacancy j) + E(dopant atom) - E(doped i), for every doped i and vacancy j.
 
     ``corrections``: doped id -> counterpoise correction delta_i (``counterpoise.correction``); the
     corrected energy E_frag - delta_i is what is compared with a published one (NaN where it is missing).
     """
     corrections = corrections or {}
-    by_id = {StructureId.parse(r["structure_id"]): r for r in results}
+    by_id = {StructureId.parse(r.structure_id): r for r in results}
     rows = []
     for doped, parent in by_id.items():
         atom = by_id.get(StructureId("atom", doped.dopant))
@@ -82,13 +83,13 @@ def fragmentation_energies(results: list[dict[str, Any]], corrections: dict[str,
         delta = corrections.get(parent_id, np.nan)
         for vacancy, product in by_id.items():
             if vacancy.kind == "vacancy" and vacancy.dopant == doped.dopant:
-                raw = product["energy"] + atom["energy"] - parent["energy"]
-                rows.append({"parent_id": parent_id, "product_id": str(vacancy), "atom_id": atom["structure_id"],
+                raw = product.energy + atom.energy - parent.energy
+                rows.append({"parent_id": parent_id, "product_id": str(vacancy), "atom_id": atom.structure_id,
                              "fragmentation_energy_eV": raw, "counterpoise_correction_eV": delta,
                              "fragmentation_energy_cp_eV": raw - delta})
     frame = pd.DataFrame(rows)
     if not frame.empty:  # the lowest vacancy isomer of each dopant
-        vacancies = [(sid, r["energy"]) for sid, r in by_id.items() if sid.kind == "vacancy"]
+        vacancies = [(sid, r.energy) for sid, r in by_id.items() if sid.kind == "vacancy"]
         lowest = {str(min((v for v in vacancies if v[0].dopant == d), key=lambda v: v[1])[0])
                   for d in {sid.dopant for sid, _ in vacancies}}
         frame["product_is_most_stable"] = frame["product_id"].isin(lowest)

@@ -22,6 +22,7 @@ from ase.io import read
 
 from .dft import DFTSettings
 from .errors import InputError
+from .results import RelaxResult
 
 #: A candidate lower than the parent by more than this (eV) means the parent is not the lowest minimum.
 TOLERANCE = 0.02
@@ -49,43 +50,38 @@ def verdict(energy: float, parent_energy: float) -> dict[str, Any]:
     return {"energy": energy, "parent_energy": parent_energy, "delta_eV": delta, "lower_than_parent": delta < -TOLERANCE}
 
 
-def check_basin(doped_path: Path, outdir: Path, parent_result: dict[str, Any], dft: DFTSettings, relax: Any,
+def check_basin(doped_path: Path, outdir: Path, parent_result: RelaxResult, dft: DFTSettings, relax: Any,
                 spin: str, box_from: Path | None, window: float = WINDOW, steps: int = SHORT_STEPS) -> dict[str, Any]:
     """One SCF of the candidate, then a short relaxation if it is within ``window`` of the parent."""
     from .fileio import write_json, write_xyz
-    from .relax import relax_structure, world
+    from .mpi import on_rank0, say
+    from .relax import relax_structure
 
-    if dft.fingerprint() != parent_result["fingerprint"]:
-        raise InputError(parent_result.get("path"), "the parent was relaxed with other settings than this check",
+    if dft.fingerprint() != parent_result.fingerprint:
+        raise InputError(parent_result.path, "the parent was relaxed with other settings than this check",
                          "rerun the parent with the study's settings")
-    candidate = host_back(read(doped_path), int(parent_result["charge"]))
+    candidate = host_back(read(doped_path), int(parent_result.charge))
     start = outdir / "start.xyz"
-    if world().rank == 0:
-        write_xyz(start, candidate)
-    world().barrier()
+    on_rank0(lambda: write_xyz(start, candidate))
     first = relax_structure(start, outdir, dft, replace(relax, steps=0), spin, box_from=box_from)
     result, relaxed = first, False
-    if first["energy"] - parent_result["energy"] <= window and not first["converged"]:
+    if first.energy - parent_result.energy <= window and not first.converged:
         result, relaxed = relax_structure(start, outdir, dft, replace(relax, steps=steps), spin, box_from=box_from), True
     summary = {"candidate": candidate.info["structure_id"], "from": candidate.info["from"],
-               **verdict(result["energy"], parent_result["energy"]), "first_scf_energy": first["energy"],
-               "relaxed": relaxed, "steps": result["steps"], "fmax": result["fmax"], "converged": result["converged"],
-               "fingerprint": result["fingerprint"], "window_eV": window, "tolerance_eV": TOLERANCE}
-    if summary["fingerprint"] != parent_result["fingerprint"]:  # the SCF ladder's smearing rung was needed
+               **verdict(result.energy, parent_result.energy), "first_scf_energy": first.energy,
+               "relaxed": relaxed, "steps": result.steps, "fmax": result.fmax, "converged": result.converged,
+               "fingerprint": result.fingerprint, "window_eV": window, "tolerance_eV": TOLERANCE}
+    if summary["fingerprint"] != parent_result.fingerprint:  # the SCF ladder's smearing rung was needed
         raise InputError(outdir / "result.json", "the check needed smearing: its energy is not comparable",
                          "check the structure, or raise dft.maxiter")
-    if world().rank == 0:
-        write_json(outdir / "basin.json", summary)
-        print(f"{summary['candidate']}: E - E(parent) = {summary['delta_eV']:+.4f} eV"
-              + ("  LOWER THAN THE PARENT: remake the parent from it" if summary["lower_than_parent"] else ""),
-              flush=True)
-    world().barrier()
+    on_rank0(lambda: write_json(outdir / "basin.json", summary))
+    say(f"{summary['candidate']}: E - E(parent) = {summary['delta_eV']:+.4f} eV"
+        + ("  LOWER THAN THE PARENT: remake the parent from it" if summary["lower_than_parent"] else ""))
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
     from .relax import RelaxSettings, SCFFailure
-    from .results import load_result
 
     p = argparse.ArgumentParser(prog="clusterdefects.basin", description=__doc__.splitlines()[0])
     p.add_argument("doped", type=Path, help="relaxed.xyz of a doped isomer")
@@ -96,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     cfg = json.loads(args.settings)
     try:
-        check_basin(args.doped, args.outdir, load_result(args.parent_result), DFTSettings.from_config(cfg.get("dft", {})),
+        check_basin(args.doped, args.outdir, RelaxResult.read(args.parent_result), DFTSettings.from_config(cfg.get("dft", {})),
                     RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), args.box_from)
     except (InputError, SCFFailure) as err:
         print(f"clusterdefects.basin: error: {args.doped}: {err}", file=sys.stderr, flush=True)

@@ -60,8 +60,8 @@ def cmd_ship_parent(args: argparse.Namespace) -> None:
 
 
 def cmd_sites(args: argparse.Namespace) -> None:
-    from .pipeline import check_expected_classes, load_cluster, sites_frame
-    from .sites import analyse_symmetry, classify_sites
+    from .pipeline import load_cluster
+    from .sites import analyse_symmetry, check_expected_classes, classify_sites, sites_frame
 
     atoms = load_cluster(args.input)
     symmetry = analyse_symmetry(atoms)
@@ -90,10 +90,10 @@ def cmd_bonds(args: argparse.Namespace) -> None:
 
 
 def _require_relaxed(result_path: str | None, allow_unconverged: bool) -> None:
-    from .results import load_result, require_converged
+    from .results import RelaxResult, require_converged
 
     if result_path:
-        require_converged(load_result(result_path), allow_unconverged)
+        require_converged(RelaxResult.read(result_path), allow_unconverged)
 
 
 def cmd_dope(args: argparse.Namespace) -> None:
@@ -116,9 +116,9 @@ def cmd_vacancy(args: argparse.Namespace) -> None:
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
-    from .results import load_result, summary_frame
+    from .results import RelaxResult, summary_frame
 
-    frame = summary_frame([load_result(p) for p in args.results], args.allow_unconverged)
+    frame = summary_frame([RelaxResult.read(p) for p in args.results], args.allow_unconverged)
     print(frame.drop(columns=["fingerprint"]).to_string(index=False))
     print(f"settings fingerprint {frame['fingerprint'].iloc[0]} ({len(frame)} structures)")
     write_text(args.output, frame.to_csv(index=False))
@@ -144,7 +144,7 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from .ids import kind_of
-    from .pipeline import read_sites
+    from .sites import read_sites
     from .tables import (build_tables, load_basin_checks, load_counterpoise, load_outputs, write_database,
                          write_tables)
 
@@ -161,7 +161,7 @@ def cmd_analyse(args: argparse.Namespace) -> None:
               f"{', '.join(sorted(set(study.structure_ids()) - set(ids))) or '-'}")
     results, relaxed, starts = load_outputs(root / "relax", ids, bool(study.settings.get("allow_unconverged")))
     doped = [sid for sid in ids if kind_of(sid) == "doped"]
-    corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in doped], results[0]["fingerprint"])
+    corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in doped], results[0].fingerprint)
     basins = load_basin_checks([root / "basin_check" / sid / "basin.json" for sid in doped])
     tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections, basins)
     for row in basins[basins["lower_than_parent"].astype(bool)].to_dict("records"):
@@ -176,6 +176,67 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     print(f"wrote {write_database(results, relaxed, root / 'structures.db', study.preset, roles)}")
 
 
+def cmd_search_start(args: argparse.Namespace) -> None:
+    from ase.io import read
+
+    from .analysis import atom_roles
+    from .parent_search import candidate_id, candidate_starts
+    from .sites import read_sites
+
+    source, sid = read(args.source), candidate_id(args.name)
+    kind, _, value = args.name.partition("-")
+    if kind == "basin":  # a basin check's candidate, as its short relaxation left it
+        start = source
+        start.calc = None
+        start.info = {**source.info, "structure_id": sid, "kind": "parent"}
+    else:
+        variants = {"model": {}, "crown": {"crown": (int(value or 0),), "heights": ()},
+                    "tetra": {"crown": (), "heights": (int(value or 0),)}}
+        starts = candidate_starts(source, atom_roles(read_sites(args.sites)), **variants.get(kind, {}))
+        if sid not in starts:
+            raise InputError(args.sites, f"no candidate {args.name!r} for this structure (no such site class)",
+                             "list only model, crown-<percent> or tetra-<height> its sites have "
+                             "(systems.<name>.parent_search)")
+        start = starts[sid]
+    write_xyz(args.output, start)
+    print(f"{sid}: written to {args.output}")
+
+
+def cmd_parent_search(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .parent_search import recipe, run_search
+    from .pipeline import shipped_parent
+    from .tables import to_markdown
+
+    study = resolve_study(args)
+    root = Path(args.results) / study.preset
+    table, folders = run_search(study, Path(args.results))
+    best = str(table.loc[table["lowest"], "candidate"].iloc[0])
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+    # A basin candidate descends from the study's parent (the shipped one where the preset ships one).
+    via = study.shipped_parent().replace(".xyz", ".json") if study.settings.get("shipped_parent") else None
+    via = via if best.startswith("basin-") else None
+    route = f"parent search ({root}/parent_search.csv): the lowest of {len(table)} candidates, {best}: {recipe(best)}"
+    search = {"candidate": best, "recipe": recipe(best), "parent_search": table.to_dict("records")}
+    try:
+        atoms, provenance = shipped_parent(folders[best] / "relaxed.xyz", folders[best] / "result.json",
+                                           study.system["parent"], via, route if via else None)
+        provenance |= search
+        note = (f"lowest: {best}; to ship it as the {study.preset} preset's parent: cp {root}/parent_search/parent.xyz "
+                f"{study.shipped_parent()} && cp {root}/parent_search/parent.json {study.shipped_parent()[:-4]}.json")
+    except InputError as err:  # an unconverged lowest candidate is no parent to ship
+        from ase.io import read
+
+        atoms, provenance = read(folders[best] / "relaxed.xyz"), {"shippable": False, "why": str(err), **search}
+        note = f"lowest: {best}, NOT fit to ship: {err}"
+    write_text(root / "parent_search.md", to_markdown(table))
+    write_json(root / "parent_search" / "parent.json", provenance)
+    write_xyz(root / "parent_search" / "parent.xyz", atoms)
+    write_text(root / "parent_search.csv", table.to_csv(index=False))
+    print(note)
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -183,6 +244,16 @@ def cmd_status(args: argparse.Namespace) -> None:
 
     study = resolve_study(args)
     print(format_status(study_status(study, Path(args.results)), study, step_files(study, Path(args.results))))
+
+
+def cmd_gpaw(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .mpi import gpaw_argv, run_gpaw
+
+    rest = args.args[1:] if args.args[:1] == ["--"] else args.args
+    print(f"clusterdefects gpaw: {shlex.join(gpaw_argv(args.module, rest, args.ranks, args.mpi))}", flush=True)
+    return run_gpaw(args.module, rest, args.ranks, args.mpi)
 
 
 def cmd_figures(args: argparse.Namespace) -> None:
@@ -224,6 +295,7 @@ def cmd_atom(args: argparse.Namespace) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .mpi import GPAW_MODULES
     from .tables import TABLES
 
     p = argparse.ArgumentParser(prog="clusterdefects", description=__doc__)
@@ -307,6 +379,27 @@ def parser() -> argparse.ArgumentParser:
                    help="while a study runs: tables of its finished sets of isomers, in <preset>/partial/tables")
     s.set_defaults(func=cmd_analyse)
 
+    s = sub.add_parser("gpaw", help="one GPAW step under MPI: <mpi> -n <ranks> gpaw python -m clusterdefects.<step>")
+    s.add_argument("module", choices=GPAW_MODULES)
+    s.add_argument("--ranks", type=int, required=True)
+    s.add_argument("--mpi", default="auto", help="launcher: auto (srun in a SLURM job, else mpiexec) or as given")
+    s.add_argument("args", nargs=argparse.REMAINDER, help="the step's own arguments (after --)")
+    s.set_defaults(func=cmd_gpaw)
+
+    s = sub.add_parser("search-start", help="start of one parent-search candidate (model, crown-<%%>, tetra-<h>, "
+                       "basin-<dopant>-<site>)")
+    s.add_argument("source", help="the model parent (start.xyz of parent-model), or a basin check's relaxed.xyz")
+    s.add_argument("--sites", required=True, help="the study's sites.csv (which atoms are crown, tetrahedral)")
+    s.add_argument("--name", required=True, help="model, crown-<percent of the radius>, tetra-<height in 0.01 Å>")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_search_start)
+
+    s = sub.add_parser("parent-search", help="the parent-search table; the lowest candidate, ready to ship")
+    add_study_options(s)
+    s.add_argument("--study", help="the resolved study as JSON (the rule passes it)")
+    s.add_argument("--results", default="results")
+    s.set_defaults(func=cmd_parent_search)
+
     s = sub.add_parser("status", help="where a study stands: one line per relaxation (works while it runs)")
     add_study_options(s)
     s.add_argument("--results", default="results")
@@ -344,11 +437,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        args.func(args)
+        return args.func(args) or 0
     except InputError as err:
         print(f"clusterdefects: error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

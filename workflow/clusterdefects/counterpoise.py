@@ -86,9 +86,8 @@ def run_counterpoise(doped_path: Path, out: Path, dft: DFTSettings, host_charge:
     ``host_spin``/``dopant_spin``: the spin state ('paired' or 'polarized') the vacancy and the free atom
     kept in their relaxations; a polarized one is computed with the same fixed moment.
     """
-    from gpaw.mpi import world
-
     from .fileio import write_json
+    from .mpi import on_rank0, say, world
     from .relax import polarized_moment
 
     doped = read(doped_path)
@@ -120,11 +119,9 @@ def run_counterpoise(doped_path: Path, out: Path, dft: DFTSettings, host_charge:
                              "charge": point.charge, "fixed_moment": point.fixed_moment,
                              "scf_iterations": int(atoms.calc.get_number_of_iterations()),
                              "wall_time_s": round(time.perf_counter() - t0, 1)}
-        if world.rank == 0:
-            write_json(partial, saved)
-            print(f"{point.name:18s} E = {energy:.6f} eV  ({len(point.real)} atoms, {len(ghosts)} ghosts, "
-                  f"{saved[point.name]['wall_time_s']} s)", flush=True)
-        world.barrier()
+        on_rank0(lambda: write_json(partial, saved))
+        say(f"{point.name:18s} E = {energy:.6f} eV  ({len(point.real)} atoms, {len(ghosts)} ghosts, "
+            f"{saved[point.name]['wall_time_s']} s)")
     energies = {name: entry["energy"] for name, entry in saved.items()}
     delta = correction(energies)
     result = {
@@ -134,20 +131,21 @@ def run_counterpoise(doped_path: Path, out: Path, dft: DFTSettings, host_charge:
         "host_correction_eV": energies["host_own_basis"] - energies["host_full_basis"],
         "single_points": saved, "fingerprint": dft.fingerprint(), "dft": dft.energy_settings(),
         "spin_states": {"host": host_spin, "dopant": dopant_spin},
-        "box_A": [round(float(x), 4) for x in box], "mpi_ranks": world.size, "versions": versions(),
+        "box_A": [round(float(x), 4) for x in box], "mpi_ranks": world().size, "versions": versions(),
         "use": "E_frag,cp(i -> j) = E_frag(i -> j) - correction_eV",
     }
-    if world.rank == 0:
+    def write() -> None:
         write_json(out, result)
         partial.unlink(missing_ok=True)
-        print(f"{result['structure_id']}: counterpoise correction {delta:.4f} eV "
-              f"(dopant {result['dopant_correction_eV']:.4f}, host {result['host_correction_eV']:.4f})", flush=True)
-    world.barrier()
+
+    on_rank0(write)
+    say(f"{result['structure_id']}: counterpoise correction {delta:.4f} eV "
+        f"(dopant {result['dopant_correction_eV']:.4f}, host {result['host_correction_eV']:.4f})")
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .results import load_result
+    from .results import RelaxResult
 
     p = argparse.ArgumentParser(prog="clusterdefects.counterpoise", description=__doc__.splitlines()[0])
     p.add_argument("doped", type=Path, help="relaxed.xyz of a doped isomer")
@@ -159,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--box-from", type=Path, help="structure whose box the study shares")
     args = p.parse_args(argv)
     try:
-        vacancy, atom = load_result(args.vacancy_result), load_result(args.atom_result)
+        vacancy, atom = RelaxResult.read(args.vacancy_result), RelaxResult.read(args.atom_result)
         run_counterpoise(args.doped, args.output, DFTSettings.from_config(json.loads(args.settings).get("dft", {})),
-                         int(vacancy["charge"]), vacancy["spin_state"], atom["spin_state"], args.box_from,
+                         int(vacancy.charge), vacancy.spin_state, atom.spin_state, args.box_from,
                          args.output.parent / "logs" / args.output.stem)
     except InputError as err:
         print(f"clusterdefects.counterpoise: error: {err}", file=sys.stderr, flush=True)

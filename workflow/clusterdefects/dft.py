@@ -176,7 +176,7 @@ def grid_translation_error(settings: DFTSettings, name: str = "CH4", shifts: int
 
 def initial_magmoms(atoms: Atoms, total: float) -> list[float]:
     """Spread a starting moment over the metal atoms (for a spin-polarised start)."""
-    from .sites import NONMETALS
+    from .elements import NONMETALS
 
     metals = [a.index for a in atoms if a.symbol not in NONMETALS] or list(range(len(atoms)))
     moments = [0.0] * len(atoms)

@@ -48,6 +48,19 @@ def write_json(path: str | Path, data: Any) -> Path:
     return write_atomically(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
 
 
+def read_json(path: str | Path, what: str = "result") -> Any:
+    """Read a JSON file this workflow wrote; a missing or broken one is an error naming it."""
+    from .errors import InputError
+
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError(path, f"{what} not found", "run the step that makes it first") from None
+    except json.JSONDecodeError as err:
+        raise InputError(path, f"broken {what} file ({err})", "delete it and rerun that step") from None
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """Write text atomically."""
     return write_atomically(path, lambda tmp: tmp.write_text(text))

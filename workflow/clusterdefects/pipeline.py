@@ -9,19 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from ase import Atoms
 from ase.io import read
 
 from .errors import InputError
 from .isomers import remove_dopant, substitute
-from .sites import CHALCOGENS, NONMETALS, SiteClass, analyse_symmetry
+from .elements import CHALCOGENS, NONMETALS
+from .sites import analyse_symmetry, read_sites
 from .structio import ReadReport, bonded_pairs, extract_cluster, read_structure, strip_ligands
 from .validate import check_charge, check_clashes, check_electron_count, check_formula, superatom_electrons
-
-SITES_COLUMNS = ["class", "role", "paper_label", "element", "multiplicity", "representative",
-                 "radius_A", "coordination", "members"]
-
 
 def main_metal(atoms: Atoms) -> str:
     """The most abundant metal element (the host)."""
@@ -97,20 +93,20 @@ def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_pat
     the start was made when it did not come straight from ``source_path`` (e.g. a basin search from an
     isomer of ``via``); the source model it descends from, and its refits, are then those of ``via``.
     """
-    from .results import load_result, require_converged
+    from .results import RelaxResult, require_converged
 
-    result = load_result(result_path)
+    result = RelaxResult.read(result_path)
     require_converged(result, allow_unconverged=False)
     atoms = read(relaxed_path)
     atoms.calc = None  # a start geometry: the energy and fmax it had are in the provenance
     provenance = {
-        "what": f"parent {result['formula']} {result['charge']:+d} relaxed at preset {result.get('preset')}",
+        "what": f"parent {result.formula} {result.charge:+d} relaxed at preset {result.preset}",
         "source": str(source_path),
         "source_sha256": hashlib.sha256(Path(source_path).read_bytes()).hexdigest(),
-        "relaxation": {k: result.get(k) for k in (
+        "relaxation": {k: getattr(result, k) for k in (
             "preset", "energy", "fmax", "fmax_target", "converged", "steps", "force_calls", "wall_time_s",
             "peak_memory_mb", "mpi_ranks", "fingerprint", "dft", "optimizer", "versions")},
-        "remake": f"snakemake --config preset={result.get('preset')} remake_shipped_parent=true --cores 2 "
+        "remake": f"snakemake --config preset={result.preset} remake_shipped_parent=true --cores 2 "
                   "-- <this file>",
     }
     if via:
@@ -122,8 +118,8 @@ def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_pat
         provenance["source_sha256"] = provenance["started_from"]["source_sha256"]
         if provenance["started_from"].get("source_refits"):
             provenance["source_refits"] = provenance["started_from"]["source_refits"]
-    atoms.info = {"structure_id": "parent", "kind": "parent", "charge": result["charge"],
-                  "source": str(source_path), "fingerprint": result["fingerprint"]}
+    atoms.info = {"structure_id": "parent", "kind": "parent", "charge": result.charge,
+                  "source": str(source_path), "fingerprint": result.fingerprint}
     return atoms, provenance
 
 
@@ -156,34 +152,6 @@ def source_sha256_now(provenance: dict) -> str:
     """SHA-256 of the source model a shipped parent's provenance stands for (after any refits)."""
     refits = provenance.get("source_refits", [])
     return refits[-1]["to_sha256"] if refits else provenance["source_sha256"]
-
-
-def sites_frame(classes: list[SiteClass], paper_labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """The sites table (one row per class)."""
-    paper_labels = paper_labels or {}
-    rows = [{
-        "class": c.label, "role": c.role, "paper_label": paper_labels.get(c.label, ""), "element": c.element,
-        "multiplicity": c.multiplicity, "representative": c.representative, "radius_A": round(c.radius, 4),
-        "coordination": c.coordination, "members": " ".join(map(str, c.members)),
-    } for c in classes]
-    return pd.DataFrame(rows, columns=SITES_COLUMNS)
-
-
-def check_expected_classes(frame: pd.DataFrame, expected: list[str], path: str | Path) -> None:
-    """The configured site list must match the classes found (so the DAG names real isomers)."""
-    found = list(frame["class"])
-    if sorted(found) != sorted(expected):
-        raise InputError(path, f"site classes found {found}, config lists {expected}",
-                         f"set sites: {found} for this system in config/config.yaml "
-                         "(see `clusterdefects sites <file>`)")
-
-
-def read_sites(path: str | Path) -> pd.DataFrame:
-    """Read a sites table written by ``sites_frame``."""
-    try:
-        return pd.read_csv(path, keep_default_na=False)
-    except FileNotFoundError:
-        raise InputError(path, "sites table not found", "run the `sites` rule first") from None
 
 
 def make_doped(parent_path: str | Path, sites_path: str | Path, site: str, dopant: str, charge: int,

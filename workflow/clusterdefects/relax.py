@@ -10,13 +10,11 @@ written with ``converged: false``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import resource
-import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,12 @@ from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
 from ase.optimize.precon import PreconLBFGS
 
+from .checkpoint import (Progress, checkpoint_identity, final_hessian, forget_optimizer_state, mark_finished,
+                         mark_running, prepare_checkpoint, resume_positions, seed_hessian)
 from .dft import SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, initial_magmoms, make_calculator, versions
 from .errors import InputError
-from .status import RUNNING_FILE
+from .mpi import on_rank0, save_json, say, world
+from .results import RelaxResult
 
 #: PreconLBFGS: ASE's default (Exp preconditioner from 100 atoms on, Armijo line search, whose trial
 #: energies are DFT calls too: ``count_dft_calls`` counts every one).
@@ -68,22 +69,6 @@ class RelaxSettings:
 
 
 @dataclass
-class Progress:
-    """Counters that survive a restart (saved beside the trajectory after every step)."""
-
-    steps: int = 0
-    force_calls: int = 0
-    scf_iterations: int = 0
-    wall_time_s: float = 0.0
-    rung: int = 0
-    rungs_tried: list[str] = field(default_factory=list)
-
-    @classmethod
-    def load(cls, path: Path) -> Progress:
-        return cls(**json.loads(path.read_text())) if path.is_file() else cls()
-
-
-@dataclass
 class StateResult:
     """Outcome of relaxing one spin state."""
 
@@ -113,7 +98,7 @@ def displace_open_shell(start: Atoms, charge: int, relax: RelaxSettings) -> tupl
     S atoms (rms ``relax.displace`` Å, no net translation); a closed-shell one as it is. Returns the start
     and what was done (for result.json)."""
     from .pipeline import cluster_electrons
-    from .sites import NONMETALS
+    from .elements import NONMETALS
     from .validate import is_closed_shell
 
     count = cluster_electrons(start, charge)
@@ -141,119 +126,6 @@ def point_groups(atoms: Atoms) -> dict[str, str]:
     return {f"{tol:g}": analyse_symmetry(atoms, (tol,)).point_group for tol in POINT_GROUP_TOLERANCES}
 
 
-def world():
-    from gpaw.mpi import world as gpaw_world
-
-    return gpaw_world
-
-
-def say(text: str) -> None:
-    """Progress line from rank 0, flushed at once (the rule's log)."""
-    if world().rank == 0:
-        print(text, flush=True)
-
-
-def save_json(path: Path, data: Any) -> None:
-    """Rank 0 writes ``data`` atomically; the others wait for it."""
-    from .fileio import write_json
-
-    if world().rank == 0:
-        write_json(path, data)
-    world().barrier()
-
-
-def resume_positions(atoms: Atoms, traj_path: Path) -> int:
-    """Move ``atoms`` to the last saved step; returns the number of saved frames."""
-    if not traj_path.is_file() or traj_path.stat().st_size == 0:
-        return 0
-    try:
-        frames = Trajectory(str(traj_path))
-        n = len(frames)
-        if n:
-            atoms.positions[:] = frames[-1].positions
-        frames.close()
-        return n
-    except Exception:  # a trajectory cut mid-write: start this state again
-        if world().rank == 0:
-            traj_path.unlink()
-        world().barrier()
-        return 0
-
-
-def checkpoint_identity(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
-                        box: np.ndarray | None = None) -> dict:
-    """What a checkpoint must match to be resumed: start geometry, settings, box, optimizer, spin, charge."""
-    digest = hashlib.sha256(np.round(start.positions, 5).tobytes() + str(start.symbols).encode()).hexdigest()[:16]
-    edges = box_for(start, dft.vacuum, dft.h) if box is None else np.asarray(box)
-    return {"start": digest, "fingerprint": dft.fingerprint(), "box": [round(float(x), 4) for x in edges],
-            "optimizer": relax.optimizer, "spin": spin_label(spin, start, charge), "charge": charge}
-
-
-def prepare_checkpoint(workdir: Path, identity: dict) -> None:
-    """Keep a matching checkpoint; move a stale one (other start or settings) aside and start afresh."""
-    id_path = workdir / "identity.json"
-    stale = id_path.is_file() and json.loads(id_path.read_text()) != identity
-    world().barrier()  # every rank has looked before rank 0 may move the folder
-    if stale:
-        say(f"checkpoint in {workdir} is for another start or other settings: starting afresh")
-        if world().rank == 0:
-            aside = workdir.with_name(workdir.name + ".stale")
-            shutil.rmtree(aside, ignore_errors=True)
-            workdir.rename(aside)
-        world().barrier()
-    if world().rank == 0:
-        workdir.mkdir(parents=True, exist_ok=True)
-    world().barrier()
-    save_json(id_path, identity)
-
-
-def forget_optimizer_state(opt_path: Path) -> None:
-    """Drop a saved optimizer state (rank 0); the run continues from its last frame afresh."""
-    if world().rank == 0:
-        opt_path.unlink(missing_ok=True)
-    world().barrier()
-
-
-def seed_hessian(opt_path: Path, source: Path, atoms: Atoms, drop_atom: int | None = None) -> bool:
-    """Start a BFGS run at ``atoms`` with the Hessian another run ended with.
-
-    The seeded state says "already at these positions", so the first step uses the Hessian as it is
-    and no forces of the other run enter the update. The other run had the same atoms or, with
-    ``drop_atom`` (a vacancy made from it), one atom more, whose rows and columns are removed.
-    """
-    from ase.io.jsonio import read_json, write_json
-
-    try:
-        with open(source) as fd:
-            hessian, _, _, maxstep = read_json(fd)[:4]
-    except (OSError, ValueError, TypeError):
-        return False
-    hessian = np.asarray(hessian)
-    n = 3 * len(atoms)
-    if drop_atom is not None and hessian.shape == (n + 3, n + 3):
-        keep = np.delete(np.arange(n + 3), np.arange(3 * drop_atom, 3 * drop_atom + 3))
-        hessian = hessian[np.ix_(keep, keep)]
-    if hessian.shape != (n, n):
-        return False
-    if world().rank == 0:
-        with open(opt_path, "w") as fd:
-            write_json(fd, (hessian, atoms.positions.ravel().copy(), np.zeros(n), maxstep))
-    world().barrier()
-    return True
-
-
-def final_hessian(relaxed_dir: Path) -> Path | None:
-    """The BFGS state a finished relaxation ended with (its kept spin state), if there is one."""
-    from .results import load_result
-
-    try:
-        spin = load_result(relaxed_dir / "result.json")["spin_state"]
-    except InputError:
-        return None
-    path = relaxed_dir / "checkpoint" / spin / "optimizer.json"
-    return path if path.is_file() else None
-
-
 def count_dft_calls(calc: Any, progress: Progress) -> None:
     """Count each converged SCF of ``calc`` (one DFT energy and force call) and its iterations.
 
@@ -267,56 +139,64 @@ def count_dft_calls(calc: Any, progress: Progress) -> None:
     calc.hooks["converged"] = on_converged
 
 
-def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
-                workdir: Path, logdir: Path, hessian_from: Path | None = None,
-                box: np.ndarray | None = None) -> StateResult:
-    """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``.
+class StepRecorder:
+    """The optimizer's per-step observer: appends the frame to the trajectory, adds the step to the
+    counters, saves them and prints a progress line (rank 0)."""
 
-    ``hessian_from``: a BFGS restart file whose Hessian a fresh run starts with (not on a resume);
-    for a vacancy (``start.info['vacancy_index']``) it may be its doped isomer's, one atom larger.
-    ``box``: the study's box edges (Å); default the structure's own ``box_for``.
-    """
-    prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax, spin, charge, box))
-    logdir.mkdir(parents=True, exist_ok=True)
-    traj_path, opt_path, progress_path = workdir / "relax.traj", workdir / "optimizer.json", workdir / "progress.json"
-    atoms = boxed(start, dft.vacuum, dft.h, box)
-    moment = polarized_moment(atoms, charge) if spin == "polarized" else None
-    if moment is not None:
-        atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
-    progress = Progress.load(progress_path)
+    def __init__(self, atoms: Atoms, spin: str, workdir: Path, progress: Progress, frames: int) -> None:
+        self.atoms, self.spin, self.progress, self.frames = atoms, spin, progress, frames
+        self.progress_path = workdir / "progress.json"
+        self.traj = Trajectory(str(workdir / "relax.traj"), "a", atoms)
+        self.last_saved = atoms.positions.copy() if frames else None
+        self.t0 = time.perf_counter()
+
+    def __call__(self) -> None:
+        atoms = self.atoms
+        if self.last_saved is not None and np.allclose(self.last_saved, atoms.positions):
+            return  # the frame a restart begins with is already saved
+        self.traj.write()
+        self.last_saved = atoms.positions.copy()
+        now = time.perf_counter()
+        self.frames += 1
+        self.progress.steps = self.frames - 1  # frame 0 is the start
+        self.progress.wall_time_s += now - self.t0
+        fmax = float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
+        say(f"{self.spin:9s} step {self.progress.steps:4d}  E = {atoms.get_potential_energy():.6f} eV  "
+            f"fmax = {fmax:.4f} eV/Å  {now - self.t0:6.1f} s")
+        self.t0 = now
+        self.save()
+
+    def save(self) -> None:
+        save_json(self.progress_path, asdict(self.progress))
+
+    def close(self) -> None:
+        self.traj.close()
+
+
+def resume_or_start(atoms: Atoms, workdir: Path, relax: RelaxSettings, spin: str, hessian_from: Path | None,
+                    vacancy_index: int | None) -> tuple[Progress, int]:
+    """Move ``atoms`` to the checkpoint's last step (or seed a fresh BFGS run with ``hessian_from``);
+    returns the saved counters and the number of saved frames."""
+    opt_path = workdir / "optimizer.json"
+    progress = Progress.load(workdir / "progress.json")
     has_state = opt_path.exists()
     world().barrier()  # every rank has looked before rank 0 may write or remove files below
-    frames = resume_positions(atoms, traj_path)
+    frames = resume_positions(atoms, workdir / "relax.traj")
     if frames:
         say(f"resuming {spin} from step {progress.steps} ({frames} saved frames, rung {progress.rung})")
         if relax.optimizer not in RESUMES_OWN_STATE:
             forget_optimizer_state(opt_path)
     elif hessian_from is not None and relax.optimizer == "BFGS" and not has_state \
-            and seed_hessian(opt_path, hessian_from, atoms, start.info.get("vacancy_index")):
+            and seed_hessian(opt_path, hessian_from, atoms, vacancy_index):
         say(f"{spin}: BFGS starts with the Hessian of {hessian_from.parent.parent.parent.name}/{hessian_from.parent.name}")
-    last_saved = atoms.positions.copy() if frames else None
-    traj = Trajectory(str(traj_path), "a", atoms)
-    t0 = time.perf_counter()
+    return progress, frames
 
-    frames_saved = [frames]
 
-    def on_step() -> None:
-        nonlocal last_saved, t0
-        if last_saved is not None and np.allclose(last_saved, atoms.positions):
-            return  # the frame a restart begins with is already saved
-        traj.write()
-        last_saved = atoms.positions.copy()
-        now = time.perf_counter()
-        frames_saved[0] += 1
-        progress.steps = frames_saved[0] - 1  # frame 0 is the start
-        progress.wall_time_s += now - t0
-        fmax = float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
-        say(f"{spin:9s} step {progress.steps:4d}  E = {atoms.get_potential_energy():.6f} eV  "
-            f"fmax = {fmax:.4f} eV/Å  {now - t0:6.1f} s")
-        t0 = now
-        save_json(progress_path, asdict(progress))
-
-    converged = False
+def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, charge: int, moment: float | None,
+                       workdir: Path, logdir: Path, recorder: StepRecorder) -> tuple[bool, DFTSettings]:
+    """Run the optimizer from the checkpoint's rung of ``SCF_LADDER``; an SCF that does not converge
+    climbs one rung and the optimizer goes on from where it was. Returns (converged, settings used)."""
+    progress, spin = recorder.progress, recorder.spin
     while True:
         rung = SCF_LADDER[progress.rung]
         settings = apply_rung(dft, rung)
@@ -326,11 +206,10 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
         world().barrier()
         atoms.calc = make_calculator(settings, charge, str(txt), fixed_moment=moment)
         count_dft_calls(atoms.calc, progress)
-        optimizer = OPTIMIZERS[relax.optimizer](atoms, restart=str(opt_path), logfile=None)
-        optimizer.attach(on_step, interval=1)
+        optimizer = OPTIMIZERS[relax.optimizer](atoms, restart=str(workdir / "optimizer.json"), logfile=None)
+        optimizer.attach(recorder, interval=1)
         try:
-            converged = bool(optimizer.run(fmax=relax.fmax, steps=max(relax.steps - progress.steps, 0)))
-            break
+            return bool(optimizer.run(fmax=relax.fmax, steps=max(relax.steps - progress.steps, 0))), settings
         except Exception as err:  # gpaw.KohnShamConvergenceError, from inside the optimizer
             from gpaw import KohnShamConvergenceError
 
@@ -338,16 +217,37 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
                 raise
             say(f"{spin}: SCF not converged with '{rung.name}' (maxiter {settings.maxiter})")
             if progress.rung + 1 >= len(SCF_LADDER):
-                traj.close()
                 raise SCFFailure(
                     f"SCF did not converge on any rung of the ladder ({'; '.join(progress.rungs_tried)}). "
                     "Fix: raise dft.maxiter, loosen dft.convergence or check the structure and charge"
                 ) from None
             progress.rung += 1
-            save_json(progress_path, asdict(progress))
-    traj.close()
-    forces = atoms.get_forces()
-    energy = float(atoms.get_potential_energy())
+            recorder.save()
+
+
+def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
+                workdir: Path, logdir: Path, hessian_from: Path | None = None,
+                box: np.ndarray | None = None) -> StateResult:
+    """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``.
+
+    ``hessian_from``: a BFGS restart file whose Hessian a fresh run starts with (not on a resume);
+    for a vacancy (``start.info['vacancy_index']``) it may be its doped isomer's, one atom larger.
+    ``box``: the study's box edges (Å); default the structure's own ``box_for``.
+    """
+    prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax.optimizer, spin_label(spin, start, charge),
+                                                    charge, box))
+    logdir.mkdir(parents=True, exist_ok=True)
+    atoms = boxed(start, dft.vacuum, dft.h, box)
+    moment = polarized_moment(atoms, charge) if spin == "polarized" else None
+    if moment is not None:
+        atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
+    progress, frames = resume_or_start(atoms, workdir, relax, spin, hessian_from, start.info.get("vacancy_index"))
+    recorder = StepRecorder(atoms, spin, workdir, progress, frames)
+    try:
+        converged, settings = optimize_on_ladder(atoms, dft, relax, charge, moment, workdir, logdir, recorder)
+    finally:
+        recorder.close()
+    forces, energy = atoms.get_forces(), float(atoms.get_potential_energy())
     magmom = float(atoms.calc.get_magnetic_moment()) if moment is not None else 0.0
     final = atoms.copy()
     final.calc = SinglePointCalculator(final, energy=energy, forces=forces)
@@ -368,34 +268,22 @@ def peak_memory_mb() -> float:
     return float(own[0])
 
 
-def mark_running(outdir: Path) -> None:
-    """Say who is relaxing this structure (host, rank 0's pid, SLURM job), so that ``clusterdefects
-    status`` tells a live run from a killed one; removed when result.json is written."""
-    import os
-    import socket
-
-    save_json(outdir / RUNNING_FILE, {"host": socket.gethostname(), "pid": os.getpid(),
-                                      "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "started": time.time()})
-
-
-def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: RelaxSettings, spin_policy: str,
-                    meta: dict[str, Any] | None = None, hessian_from: Path | None = None,
-                    box_from: Path | None = None) -> dict[str, Any]:
-    """Relax the structure in ``start_path``; writes relaxed.xyz and result.json in ``outdir``.
+def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettings, spin_policy: str,
+                meta: dict[str, Any] | None = None, hessian_from: Path | None = None,
+                box: np.ndarray | None = None) -> tuple[Atoms, RelaxResult]:
+    """Relax ``given`` (its ``info['charge']``) in each spin state of the policy, with checkpoints under
+    ``outdir/checkpoint``; returns the kept state's relaxed Atoms and its result.
 
     ``hessian_from``: the folder of a finished relaxation (a vacancy's doped isomer) whose final BFGS
-    Hessian the first spin state starts with. ``box_from``: the structure whose box this one shares
-    (the study's parent start), so that every isomer is computed on the same grid.
+    Hessian the first spin state starts with. ``box``: the study's box edges (default: ``given``'s own).
     """
-    given = read(start_path)
-    box = box_for(read(box_from) if box_from else given, dft.vacuum, dft.h)
+    box = box_for(given, dft.vacuum, dft.h) if box is None else np.asarray(box)
     charge = int(given.info.get("charge", 0))
     start, shell = displace_open_shell(given, charge, relax)
     if shell["displacement"]:
         say(f"open shell ({shell['superatom_electrons']} superatom electrons): start displaced by "
             f"{relax.displace} Å rms (seed {relax.seed}) to break its symmetry")
     t_start = time.perf_counter()
-    mark_running(outdir)
     states: list[StateResult] = []
     for spin in spin_states(spin_policy):
         # A second spin state starts where the first ended, with its Hessian: only the spin differs.
@@ -408,50 +296,49 @@ def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: Rel
         states.append(relax_state(state_start, dft, relax, spin, charge, outdir / "checkpoint" / spin,
                                   outdir / "logs", hessian, box))
     best = min(states, key=lambda s: s.energy)
-    result = {
-        "structure_id": start.info.get("structure_id", outdir.name),
-        **(meta or {}),
-        "formula": start.get_chemical_formula("metal"),
-        "charge": charge,
-        "energy": best.energy,
-        "energy_unit": "eV",
-        "converged": best.converged,
-        "fmax": best.fmax,
-        "fmax_target": relax.fmax,
-        "steps": best.progress.steps,
-        "force_calls": best.progress.force_calls,
-        "scf_iterations": best.progress.scf_iterations,
-        "scf_ladder": best.progress.rungs_tried,
-        "wall_time_s": round(sum(s.progress.wall_time_s for s in states), 1),
-        "wall_time_this_run_s": round(time.perf_counter() - t_start, 1),
-        "peak_memory_mb": round(peak_memory_mb(), 1),
-        "mpi_ranks": world().size,
-        "box_A": [round(float(x), 4) for x in box],
-        "magmom": best.magmom,
-        "spin_policy": spin_policy,
-        "spin_state": best.spin,
-        "spin_energies": {s.spin: s.energy for s in states},
-        "spin_moments": {s.spin: s.magmom for s in states},
-        **shell,
-        "point_group_start": point_groups(given),
-        "point_group": point_groups(best.atoms),
-        "fingerprint": best.settings.fingerprint(),
-        "dft": best.settings.energy_settings(),
-        "optimizer": relax.optimizer,
-        "versions": versions(),
-    }
-    if world().rank == 0:
-        from .fileio import write_json, write_xyz
+    result = RelaxResult.from_dict({
+        "structure_id": start.info.get("structure_id", outdir.name), **(meta or {}),
+        "formula": start.get_chemical_formula("metal"), "charge": charge, "energy": best.energy,
+        "converged": best.converged, "fmax": best.fmax, "fingerprint": best.settings.fingerprint(),
+        "fmax_target": relax.fmax, "optimizer": relax.optimizer, "steps": best.progress.steps,
+        "force_calls": best.progress.force_calls, "scf_iterations": best.progress.scf_iterations,
+        "scf_ladder": best.progress.rungs_tried, "wall_time_s": round(sum(s.progress.wall_time_s for s in states), 1),
+        "wall_time_this_run_s": round(time.perf_counter() - t_start, 1), "peak_memory_mb": round(peak_memory_mb(), 1),
+        "mpi_ranks": world().size, "box_A": [round(float(x), 4) for x in box], "magmom": best.magmom,
+        "spin_policy": spin_policy, "spin_state": best.spin, "spin_energies": {s.spin: s.energy for s in states},
+        "spin_moments": {s.spin: s.magmom for s in states}, **shell, "point_group_start": point_groups(given),
+        "point_group": point_groups(best.atoms), "dft": best.settings.energy_settings(), "versions": versions()})
+    relaxed = best.atoms
+    relaxed.info = {**start.info, "converged": best.converged, "fingerprint": result.fingerprint,
+                    "spin_state": best.spin}
+    return relaxed, result
 
-        relaxed = best.atoms
-        relaxed.info = {**start.info, "converged": best.converged,
-                        "fingerprint": result["fingerprint"], "spin_state": best.spin}
+
+def relax_structure(start_path: Path, outdir: Path, dft: DFTSettings, relax: RelaxSettings, spin_policy: str,
+                    meta: dict[str, Any] | None = None, hessian_from: Path | None = None,
+                    box_from: Path | None = None) -> RelaxResult:
+    """``relax_atoms`` from and to files: the start in ``start_path``; relaxed.xyz and result.json in
+    ``outdir``. ``box_from``: the structure whose box this one shares (the study's parent start), so that
+    every isomer is computed on the same grid."""
+    from .fileio import write_xyz
+
+    given = read(start_path)
+    box = box_for(read(box_from) if box_from else given, dft.vacuum, dft.h)
+    mark_running(outdir)
+    try:
+        relaxed, result = relax_atoms(given, outdir, dft, relax, spin_policy, meta, hessian_from, box)
+    except (InputError, SCFFailure):  # every rank stops alike: say so at once (a kill leaves the marker)
+        mark_finished(outdir)
+        raise
+
+    def write() -> None:
         write_xyz(outdir / "relaxed.xyz", relaxed)
-        write_json(outdir / "result.json", result)
-        (outdir / RUNNING_FILE).unlink(missing_ok=True)
-    world().barrier()
-    say(f"{result['structure_id']}: E = {best.energy:.6f} eV, converged {best.converged}, "
-        f"{result['steps']} steps, {result['force_calls']} force calls, spin {best.spin}")
+        result.write(outdir / "result.json")
+
+    on_rank0(write)
+    mark_finished(outdir)
+    say(f"{result.structure_id}: E = {result.energy:.6f} eV, converged {result.converged}, "
+        f"{result.steps} steps, {result.force_calls} force calls, spin {result.spin_state}")
     return result
 
 

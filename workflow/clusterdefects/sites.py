@@ -18,20 +18,22 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from ase import Atoms
 from ase.data import covalent_radii
 from pymatgen.core import Molecule
 from pymatgen.symmetry.analyzer import PointGroupAnalyzer
 from scipy.spatial import cKDTree
 
+from .elements import CHALCOGENS, NONMETALS
+from .errors import InputError
 from .structio import bonded_pairs
 
 #: PointGroupAnalyzer tolerances (Å) tried in turn; the largest valid group wins.
 TOLERANCES = (0.3, 0.5)
-NONMETALS = {"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar", "As", "Se", "Br", "Kr", "Te", "I", "Xe"}
-CHALCOGENS = {"S", "Se", "Te"}
 #: Order of roles from the inside out (for sorting tables).
 ROLE_ORDER = ("centre", "icosahedral", "kernel", "staple", "tetrahedral", "capping", "crown", "surface")
 
@@ -294,3 +296,36 @@ def neighbor_distances(atoms: Atoms) -> tuple[np.ndarray, np.ndarray, np.ndarray
     i, j, _ = bonded_pairs(atoms)
     d = np.linalg.norm(atoms.positions[j] - atoms.positions[i], axis=1)
     return i, j, d
+
+
+#: Columns of the sites table (sites.csv), one row per class.
+SITES_COLUMNS = ["class", "role", "paper_label", "element", "multiplicity", "representative",
+                 "radius_A", "coordination", "members"]
+
+
+def sites_frame(classes: list[SiteClass], paper_labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The sites table (one row per class)."""
+    paper_labels = paper_labels or {}
+    rows = [{
+        "class": c.label, "role": c.role, "paper_label": paper_labels.get(c.label, ""), "element": c.element,
+        "multiplicity": c.multiplicity, "representative": c.representative, "radius_A": round(c.radius, 4),
+        "coordination": c.coordination, "members": " ".join(map(str, c.members)),
+    } for c in classes]
+    return pd.DataFrame(rows, columns=SITES_COLUMNS)
+
+
+def check_expected_classes(frame: pd.DataFrame, expected: list[str], path: str | Path) -> None:
+    """The configured site list must match the classes found (so the DAG names real isomers)."""
+    found = list(frame["class"])
+    if sorted(found) != sorted(expected):
+        raise InputError(path, f"site classes found {found}, config lists {expected}",
+                         f"set sites: {found} for this system in config/config.yaml "
+                         "(see `clusterdefects sites <file>`)")
+
+
+def read_sites(path: str | Path) -> pd.DataFrame:
+    """Read a sites table written by ``sites_frame``."""
+    try:
+        return pd.read_csv(path, keep_default_na=False)
+    except FileNotFoundError:
+        raise InputError(path, "sites table not found", "run the `sites` rule first") from None

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
+from .results import RelaxResult
 from .study import Study
 
 #: The marker a running relaxation keeps beside its checkpoint (``relax.mark_running``).
@@ -125,16 +127,20 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
     """The state of one relaxation from its folder (result.json, checkpoint/<spin>/, logs/) and rule log."""
     now = time.time() if now is None else now
     status = StructureStatus(sid)
-    result = _read_json(folder / "result.json")
-    if result is not None:
-        same = result.get("fingerprint") == fingerprint and result.get("optimizer") == optimizer
+    if (folder / "result.json").is_file():
+        try:
+            result = RelaxResult.read(folder / "result.json")
+        except InputError as err:
+            status.state, status.note = "failed", str(err)[:120]
+            return status
+        same = result.fingerprint == fingerprint and result.optimizer == optimizer
         status.state = "done" if same else "stale"
         status.note = "" if same else "result made with other settings: the next run redoes it"
-        status.spin, status.step, status.energy = result.get("spin_state", ""), result.get("steps"), result.get("energy")
-        status.fmax, status.dft_calls = result.get("fmax"), result.get("force_calls")
-        status.elapsed_s, status.ranks = float(result.get("wall_time_s", 0.0)), result.get("mpi_ranks")
-        if same and not result.get("converged", True):
-            status.note = f"not converged (fmax target {result.get('fmax_target')})"
+        status.spin, status.step, status.energy = result.spin_state, result.steps, result.energy
+        status.fmax, status.dft_calls = result.fmax, result.force_calls
+        status.elapsed_s, status.ranks = result.wall_time_s, result.mpi_ranks
+        if same and not result.converged:
+            status.note = f"not converged (fmax target {result.fmax_target})"
         return status
     states = sorted((d for d in (folder / "checkpoint").glob("*") if d.is_dir() and not d.name.endswith(".stale")),
                     key=lambda d: _newest_mtime(list(d.iterdir())))

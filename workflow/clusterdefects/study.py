@@ -7,7 +7,6 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,28 +29,12 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-#: Environment of every GPAW run under MPI: one thread per rank, and OpenMPI allowed to run as root.
-MPI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1",
-                   "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
-
-
 def use_own_commands(environ: dict[str, str] | os._Environ = os.environ, python: str = sys.executable) -> None:
     """Put the bin folder of the Python running snakemake first on PATH, so rules find this
     environment's ``clusterdefects`` and ``gpaw`` whether or not it was activated."""
     own = str(Path(python).parent)
     if environ.get("PATH", "").split(os.pathsep)[0] != own:
         environ["PATH"] = os.pathsep.join([own, environ.get("PATH", "")])
-
-
-def mpi_starter(configured: str, environ: Mapping[str, str] = os.environ) -> str:
-    """The MPI launcher for a job: ``auto`` is srun inside a SLURM job and mpiexec elsewhere.
-
-    Snakemake evaluates it where the job runs (in the SLURM job for the slurm profile), so one config
-    serves a laptop and a cluster; any other value (``mpirun``, ``srun --mpi=pmix``) is used as given.
-    """
-    if configured != "auto":
-        return configured
-    return "srun" if environ.get("SLURM_JOB_ID") else "mpiexec"
 
 
 @dataclass(frozen=True)
@@ -90,6 +73,25 @@ class Study:
             return []
         groups = [["parent"], self.doped_ids(), self.vacancy_ids(), self.atom_ids()]
         return [sid for group in groups if set(group) <= finished for sid in group]
+
+    def search_ids(self) -> list[str]:
+        """The parent-search candidates: those the system lists (``systems.<name>.parent_search``) and one
+        per doped isomer with its dopant put back."""
+        from .parent_search import basin_name, candidate_id
+
+        names = [*self.system.get("parent_search", ["model"]), *map(basin_name, self.doped_ids())]
+        return [candidate_id(name) for name in names]
+
+    def search_start_inputs(self, name: str) -> dict[str, str]:
+        """What a candidate's start is made from: the model parent, or where a basin check left its isomer."""
+        from .parent_search import doped_of
+
+        source = (f"{self.results}/basin_check/{doped_of(name)}/relaxed.xyz" if name.startswith("basin-")
+                  else f"{self.results}/relax/{MODEL_PARENT}/start.xyz")
+        return {"source": source, "sites": f"{self.results}/sites.csv"}
+
+    def search_files(self) -> list[str]:
+        return [f"{self.results}/relax/{sid}/result.json" for sid in self.search_ids()]
 
     def result_files(self) -> list[str]:
         return [f"{self.results}/relax/{sid}/result.json" for sid in self.structure_ids()]

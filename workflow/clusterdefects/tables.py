@@ -13,9 +13,9 @@ from ase.io import read
 from . import analysis
 from .errors import InputError
 from .ids import StructureId, kind_of
-from .fileio import write_atomically, write_text
-from .pipeline import read_sites
-from .results import check_combinable, load_result
+from .fileio import read_json, write_atomically, write_text
+from .sites import read_sites
+from .results import RelaxResult, check_combinable
 
 #: Table name -> (file stem, what `show` calls it).
 TABLES = {
@@ -30,9 +30,9 @@ TABLES = {
 
 
 def load_outputs(relax_dir: Path, structure_ids: list[str], allow_unconverged: bool = False
-                 ) -> tuple[list[dict[str, Any]], dict[str, Atoms], dict[str, Atoms]]:
+                 ) -> tuple[list[RelaxResult], dict[str, Atoms], dict[str, Atoms]]:
     """Every ``result.json`` (checked to be combinable), ``relaxed.xyz`` and ``start.xyz`` of a study."""
-    results = [load_result(relax_dir / sid / "result.json") for sid in structure_ids]
+    results = [RelaxResult.read(relax_dir / sid / "result.json") for sid in structure_ids]
     check_combinable(results, allow_unconverged)
     return (results, {sid: read(relax_dir / sid / "relaxed.xyz") for sid in structure_ids},
             {sid: read(relax_dir / sid / "start.xyz") for sid in structure_ids})
@@ -44,7 +44,7 @@ def load_counterpoise(paths: list[Path], fingerprint: str) -> dict[str, float]:
     for path in paths:
         if not path.is_file():
             continue
-        data = load_result(path)
+        data = read_json(path, "counterpoise correction")
         if data["fingerprint"] != fingerprint:
             raise InputError(path, f"counterpoise computed with settings {data['fingerprint']}, the study's "
                              f"relaxations with {fingerprint}", "rerun it: snakemake --forcerun counterpoise")
@@ -54,11 +54,11 @@ def load_counterpoise(paths: list[Path], fingerprint: str) -> dict[str, float]:
 
 def load_basin_checks(paths: list[Path]) -> pd.DataFrame:
     """The basin checks that exist (one row per doped isomer with its dopant put back)."""
-    rows = [load_result(p) for p in paths if p.is_file()]
+    rows = [read_json(p, "basin check") for p in paths if p.is_file()]
     return pd.DataFrame([{k: r[k] for k in analysis.BASIN_COLUMNS} for r in rows], columns=analysis.BASIN_COLUMNS)
 
 
-def build_tables(results: list[dict[str, Any]], relaxed: dict[str, Atoms], starts: dict[str, Atoms], sites_csv: Path,
+def build_tables(results: list[RelaxResult], relaxed: dict[str, Atoms], starts: dict[str, Atoms], sites_csv: Path,
                  system: dict[str, Any], preset: str, corrections: dict[str, float] | None = None,
                  basins: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """All tables of a study from its results, relaxed structures and their starts, the counterpoise
@@ -120,7 +120,7 @@ def to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_database(results: list[dict[str, Any]], relaxed: dict[str, Atoms], db_path: Path, preset: str,
+def write_database(results: list[RelaxResult], relaxed: dict[str, Atoms], db_path: Path, preset: str,
                    roles: dict[str, str]) -> Path:
     """An ASE database of every relaxed structure, with key-value pairs for `ase db`."""
     from ase.db import connect
@@ -128,12 +128,12 @@ def write_database(results: list[dict[str, Any]], relaxed: dict[str, Atoms], db_
     def fill(tmp: Path) -> None:
         with connect(tmp, type="db") as db:
             for result in results:
-                sid = StructureId.parse(result["structure_id"])
+                sid = StructureId.parse(result.structure_id)
                 site = sid.site or ""
                 db.write(relaxed[str(sid)], structure_id=str(sid), kind=sid.kind,
-                         composition=analysis.metal_composition(result["formula"]), role=roles.get(site, site),
-                         preset=preset, fingerprint=result["fingerprint"], converged=bool(result["converged"]),
-                         charge=int(result["charge"]), spin_state=result["spin_state"])
+                         composition=analysis.metal_composition(result.formula), role=roles.get(site, site),
+                         preset=preset, fingerprint=result.fingerprint, converged=bool(result.converged),
+                         charge=int(result.charge), spin_state=result.spin_state)
 
     return write_atomically(db_path, fill)
 

@@ -9,12 +9,11 @@ from ase import Atoms
 from ase.data import covalent_radii
 from ase.formula import Formula
 
+from .elements import METAL_VALENCE
 from .errors import InputError
 
 #: Two atoms closer than this fraction of their covalent-radius sum are a clash.
 CLASH_FRACTION = 0.65
-#: Valence electrons each metal gives to the superatom (the cluster's delocalised shell).
-METAL_VALENCE = {"Cu": 1, "Ag": 1, "Au": 1, "Zn": 2, "Cd": 2, "Hg": 2, "Pd": 0, "Pt": 0}
 #: Superatom (spherical jellium) shell closings: 1S, 1P, 1D, 2S, 1F, 2P, 1G, ...
 SHELL_CLOSINGS = (0, 2, 8, 18, 20, 34, 40, 58, 68, 90, 92)
 

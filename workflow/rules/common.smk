@@ -7,6 +7,7 @@ wildcard_constraints:
     dopant=ids.ELEMENT,
     site=ids.SITE,
     parent_id="parent(-model)?",
+    name=NAME_PATTERN,
     sid=ids.PATTERN,
     isomer=ids.ISOMER_PATTERN,
 

@@ -1,4 +1,5 @@
-# One GPAW relaxation per structure (MPI through the `mpi` resource: mpiexec here, srun in a SLURM job),
+# One GPAW relaxation per structure (MPI through the `mpi` resource: `auto` is mpiexec here, srun in a
+# SLURM job; `clusterdefects gpaw` sets the MPI environment and starts `gpaw python -m clusterdefects.<step>`),
 # and the energies of a preset collected once every relaxation is done.
 
 
@@ -23,15 +24,14 @@ rule relax:
         cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
         mem_mb=lambda w: study(w).resources()["mem_mb"],
         runtime=lambda w: study(w).resources()["runtime"],
-        mpi=lambda w: mpi_starter(study(w).resources()["mpi"]),
+        mpi=lambda w: study(w).resources()["mpi"],
     params:
         settings=lambda w: study(w).relax_args(w.sid),
         hessian=lambda w: study(w).hessian_flag(w.sid),
         box=lambda w: study(w).box_flag(w.sid),
         outdir=lambda w, output: str(Path(output.result).parent),
     shell:
-        "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
-        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.relax {input.start} {params.outdir} "
+        "clusterdefects gpaw --ranks {resources.tasks} --mpi '{resources.mpi}' relax -- {input.start} {params.outdir} "
         "--settings {params.settings} {params.hessian} {params.box} > {log} 2>&1"
 
 
@@ -53,13 +53,12 @@ rule counterpoise:
         cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
         mem_mb=lambda w: study(w).resources()["mem_mb"],
         runtime=lambda w: study(w).resources()["runtime"],
-        mpi=lambda w: mpi_starter(study(w).resources()["mpi"]),
+        mpi=lambda w: study(w).resources()["mpi"],
     params:
         settings=lambda w: study(w).dft_args(),
         box=lambda w: study(w).box_flag("parent"),
     shell:
-        "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
-        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.counterpoise {input.doped} -o {output} "
+        "clusterdefects gpaw --ranks {resources.tasks} --mpi '{resources.mpi}' counterpoise -- {input.doped} -o {output} "
         "--settings {params.settings} --vacancy-result {input.vacancy} --atom-result {input.atom} {params.box} "
         "> {log} 2>&1"
 
@@ -70,7 +69,8 @@ rule basin_check:
         parent="results/{preset}/relax/parent/result.json",
         box=lambda w: study(w).box_source("parent"),
     output:
-        "results/{preset}/basin_check/doped-{dopant}-{site}/basin.json",
+        basin="results/{preset}/basin_check/doped-{dopant}-{site}/basin.json",
+        relaxed="results/{preset}/basin_check/doped-{dopant}-{site}/relaxed.xyz",
     log:
         "results/{preset}/logs/basin_check-doped-{dopant}-{site}.log",
     conda:
@@ -81,14 +81,13 @@ rule basin_check:
         cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
         mem_mb=lambda w: study(w).resources()["mem_mb"],
         runtime=lambda w: study(w).resources()["runtime"],
-        mpi=lambda w: mpi_starter(study(w).resources()["mpi"]),
+        mpi=lambda w: study(w).resources()["mpi"],
     params:
         settings=lambda w: study(w).relax_args("parent"),
         box=lambda w: study(w).box_flag("parent"),
-        outdir=lambda w, output: str(Path(output[0]).parent),
+        outdir=lambda w, output: str(Path(output.basin).parent),
     shell:
-        "export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; "
-        "{resources.mpi} -n {resources.tasks} gpaw python -m clusterdefects.basin {input.doped} {params.outdir} "
+        "clusterdefects gpaw --ranks {resources.tasks} --mpi '{resources.mpi}' basin -- {input.doped} {params.outdir} "
         "--parent-result {input.parent} --settings {params.settings} {params.box} > {log} 2>&1"
 
 

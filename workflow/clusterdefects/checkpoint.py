@@ -1,0 +1,141 @@
+"""A relaxation's checkpoint: what it must match to be resumed, where it resumes, and the Hessian it
+may start with. Layout of ``<outdir>/checkpoint/<spin>/``: identity.json, relax.traj (every step),
+optimizer.json (the optimizer's state), progress.json (``Progress``); ``<outdir>/running.json`` while
+a run is alive. Every rank calls these functions; only rank 0 touches the files (``mpi.on_rank0``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.io.trajectory import Trajectory
+
+from .dft import DFTSettings, box_for
+from .errors import InputError
+from .mpi import on_rank0, save_json, say, world
+from .status import RUNNING_FILE
+
+
+@dataclass
+class Progress:
+    """Counters that survive a restart (saved beside the trajectory after every step)."""
+
+    steps: int = 0
+    force_calls: int = 0
+    scf_iterations: int = 0
+    wall_time_s: float = 0.0
+    rung: int = 0
+    rungs_tried: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> Progress:
+        return cls(**json.loads(path.read_text())) if path.is_file() else cls()
+
+
+def checkpoint_identity(start: Atoms, dft: DFTSettings, optimizer: str, spin: str, charge: int,
+                        box: np.ndarray | None = None) -> dict:
+    """What a checkpoint must match to be resumed: start geometry, settings, box, optimizer, spin, charge."""
+    digest = hashlib.sha256(np.round(start.positions, 5).tobytes() + str(start.symbols).encode()).hexdigest()[:16]
+    edges = box_for(start, dft.vacuum, dft.h) if box is None else np.asarray(box)
+    return {"start": digest, "fingerprint": dft.fingerprint(), "box": [round(float(x), 4) for x in edges],
+            "optimizer": optimizer, "spin": spin, "charge": charge}
+
+
+def prepare_checkpoint(workdir: Path, identity: dict) -> None:
+    """Keep a matching checkpoint; move a stale one (other start or settings) aside and start afresh."""
+    id_path = workdir / "identity.json"
+    stale = id_path.is_file() and json.loads(id_path.read_text()) != identity
+    world().barrier()  # every rank has looked before rank 0 may move the folder
+    if stale:
+        say(f"checkpoint in {workdir} is for another start or other settings: starting afresh")
+
+        def move_aside() -> None:
+            aside = workdir.with_name(workdir.name + ".stale")
+            shutil.rmtree(aside, ignore_errors=True)
+            workdir.rename(aside)
+
+        on_rank0(move_aside)
+    on_rank0(lambda: workdir.mkdir(parents=True, exist_ok=True))
+    save_json(id_path, identity)
+
+
+def resume_positions(atoms: Atoms, traj_path: Path) -> int:
+    """Move ``atoms`` to the last saved step; returns the number of saved frames."""
+    if not traj_path.is_file() or traj_path.stat().st_size == 0:
+        return 0
+    try:
+        with Trajectory(str(traj_path)) as frames:
+            n = len(frames)
+            if n:
+                atoms.positions[:] = frames[-1].positions
+        return n
+    except Exception:  # a trajectory cut mid-write: start this state again
+        on_rank0(lambda: traj_path.unlink(missing_ok=True))
+        return 0
+
+
+def forget_optimizer_state(opt_path: Path) -> None:
+    """Drop a saved optimizer state; the run continues from its last frame afresh."""
+    on_rank0(lambda: opt_path.unlink(missing_ok=True))
+
+
+def seed_hessian(opt_path: Path, source: Path, atoms: Atoms, drop_atom: int | None = None) -> bool:
+    """Start a BFGS run at ``atoms`` with the Hessian another run ended with.
+
+    The seeded state says "already at these positions", so the first step uses the Hessian as it is
+    and no forces of the other run enter the update. The other run had the same atoms or, with
+    ``drop_atom`` (a vacancy made from it), one atom more, whose rows and columns are removed.
+    """
+    from ase.io.jsonio import read_json, write_json
+
+    try:
+        with open(source) as fd:
+            hessian, _, _, maxstep = read_json(fd)[:4]
+    except (OSError, ValueError, TypeError):
+        return False
+    hessian = np.asarray(hessian)
+    n = 3 * len(atoms)
+    if drop_atom is not None and hessian.shape == (n + 3, n + 3):
+        keep = np.delete(np.arange(n + 3), np.arange(3 * drop_atom, 3 * drop_atom + 3))
+        hessian = hessian[np.ix_(keep, keep)]
+    if hessian.shape != (n, n):
+        return False
+
+    def write() -> None:
+        with open(opt_path, "w") as fd:
+            write_json(fd, (hessian, atoms.positions.ravel().copy(), np.zeros(n), maxstep))
+
+    on_rank0(write)
+    return True
+
+
+def final_hessian(relaxed_dir: Path) -> Path | None:
+    """The BFGS state a finished relaxation ended with (its kept spin state), if there is one."""
+    from .results import RelaxResult
+
+    try:
+        spin = RelaxResult.read(relaxed_dir / "result.json").spin_state
+    except InputError:
+        return None
+    path = relaxed_dir / "checkpoint" / spin / "optimizer.json"
+    return path if path.is_file() else None
+
+
+def mark_running(outdir: Path) -> None:
+    """Say who is relaxing this structure (host, rank 0's pid, SLURM job), so that ``clusterdefects
+    status`` tells a live run from a killed one; ``mark_finished`` removes it."""
+    save_json(outdir / RUNNING_FILE, {"host": socket.gethostname(), "pid": os.getpid(),
+                                      "slurm_job_id": os.environ.get("SLURM_JOB_ID"), "started": time.time()})
+
+
+def mark_finished(outdir: Path) -> None:
+    on_rank0(lambda: (outdir / RUNNING_FILE).unlink(missing_ok=True))
