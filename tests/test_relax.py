@@ -101,6 +101,29 @@ def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     assert result.fingerprint == reference.fingerprint and result.mpi_ranks == 2
 
 
+def test_killing_the_gpaw_command_ends_every_rank(start, tmp_path):
+    """`clusterdefects gpaw` becomes the MPI launcher: a signal to it (Snakemake stopping a job, Ctrl-C)
+    ends the ranks too, and no orphaned relaxation keeps the cores."""
+    outdir = tmp_path / "run"
+    cmd = [str(BIN / "clusterdefects"), "gpaw", "--ranks", "2", "--mpi", "mpiexec", "relax", "--", str(start),
+           str(outdir), "--settings", json.dumps(TIGHT)]
+    proc = subprocess.Popen(cmd, env=MPI_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    progress = outdir / "checkpoint" / "paired" / "progress.json"
+    deadline = time.time() + 300
+    while not progress.is_file() and time.time() < deadline:
+        time.sleep(0.2)
+    assert progress.is_file()
+    proc.send_signal(signal.SIGTERM)  # the command's own pid, not its process group
+    proc.wait(timeout=60)
+    for _ in range(50):
+        alive = subprocess.run(["pgrep", "-f", str(outdir)], capture_output=True, text=True).stdout.split()
+        if not alive:
+            break
+        time.sleep(0.2)
+    assert not alive, "ranks outlived the killed command"
+    assert proc.stdout.read().decode().startswith("clusterdefects gpaw: mpiexec -n 2 ")
+
+
 def test_killed_lbfgs_family_run_resumes_with_a_fresh_memory(start, tmp_path):
     settings = {**TIGHT, "relax": {**TIGHT["relax"], "optimizer": "PreconLBFGS"}}
     whole = run(start, tmp_path / "whole", settings)

@@ -246,14 +246,19 @@ def cmd_status(args: argparse.Namespace) -> None:
     print(format_status(study_status(study, Path(args.results)), study, step_files(study, Path(args.results))))
 
 
-def cmd_gpaw(args: argparse.Namespace) -> int:
+def cmd_gpaw(args: argparse.Namespace) -> None:
     import shlex
 
-    from .mpi import gpaw_argv, run_gpaw
+    from .mpi import exec_gpaw, gpaw_argv
 
     rest = args.args[1:] if args.args[:1] == ["--"] else args.args
-    print(f"clusterdefects gpaw: {shlex.join(gpaw_argv(args.module, rest, args.ranks, args.mpi))}", flush=True)
-    return run_gpaw(args.module, rest, args.ranks, args.mpi)
+    argv = gpaw_argv(args.module, rest, args.ranks, args.mpi)
+    print(f"clusterdefects gpaw: {shlex.join(argv)}", flush=True)
+    try:
+        exec_gpaw(args.module, rest, args.ranks, args.mpi)
+    except OSError as err:
+        raise InputError(None, f"cannot start {argv[0]!r} ({err.strerror})",
+                         "install OpenMPI (bash scripts/setup.sh) or set resources.mpi in the config") from None
 
 
 def cmd_figures(args: argparse.Namespace) -> None:

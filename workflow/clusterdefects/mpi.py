@@ -1,7 +1,8 @@
 """GPAW under MPI: how a run is started (one command line, one environment) and, inside it, who writes.
 
 Outside a run: ``gpaw_argv`` is the one command line of every GPAW step (relax, basin check,
-counterpoise), ``clusterdefects gpaw`` runs it for the rules, and the benchmarks and tests call it too.
+counterpoise), ``clusterdefects gpaw`` becomes it for the rules (``exec_gpaw``), and the benchmarks and
+tests call it too.
 Inside a run every rank executes the whole script; only rank 0 writes (``on_rank0``) and speaks (``say``).
 """
 
@@ -9,11 +10,10 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 #: Environment of every GPAW run under MPI: one thread per rank, and OpenMPI allowed to run as root.
 MPI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1",
@@ -48,9 +48,11 @@ def gpaw_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     return {**environ, **MPI_ENVIRONMENT}
 
 
-def run_gpaw(module: str, args: Sequence[str], ranks: int, starter: str = "auto", **popen: Any) -> int:
-    """Run one GPAW step under MPI and return its exit code (``popen``: stdout, cwd, ... for subprocess)."""
-    return subprocess.run(gpaw_argv(module, args, ranks, starter), env=gpaw_environment(), **popen).returncode
+def exec_gpaw(module: str, args: Sequence[str], ranks: int, starter: str = "auto") -> NoReturn:
+    """Become the MPI launcher of one GPAW step (exec, no child): a signal to this process (Ctrl-C, kill,
+    Snakemake stopping its jobs) reaches the launcher, which ends every rank; no orphaned run is left."""
+    argv = gpaw_argv(module, args, ranks, starter)
+    os.execvpe(argv[0], argv, gpaw_environment())
 
 
 # Inside a GPAW run -------------------------------------------------------------------------------
