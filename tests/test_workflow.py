@@ -153,6 +153,23 @@ def test_show_prints_the_tables(smoke):
     assert missing.returncode != 0 and "snakemake results/production/tables/bond_lengths.csv" in missing.stderr
 
 
+def test_database_rows_are_what_ase_db_users_expect(smoke):
+    from ase.db import connect
+
+    with connect(smoke / "results/smoke/structures.db") as db:
+        rows = {r.structure_id: r for r in db.select()}
+    vacancy = rows["vacancy-Hg-kernel"]
+    result = RelaxResult.read(smoke / "results/smoke/relax/vacancy-Hg-kernel/result.json")
+    assert vacancy.calculator == "gpaw" and vacancy.calculator_parameters["basis"] == "sz(dzp)"
+    assert vacancy.net_charge == result.charge and vacancy.magmom == result.magmom and vacancy.role == "kernel"
+    other = RelaxResult.read(smoke / "results/smoke/relax/vacancy-Hg-centre/result.json")
+    assert vacancy.relative_energy == pytest.approx(result.energy - min(result.energy, other.energy))
+    assert (smoke / vacancy.trajectory).is_file() and rows["parent"].relative_energy == 0.0
+    out = subprocess.run([str(BIN / "ase"), "db", "results/smoke/structures.db", "net_charge=0,kind=vacancy",
+                          "-c", "+relative_energy"], cwd=smoke, capture_output=True, text=True)
+    assert out.returncode == 0 and "relative_energy" in out.stdout and "Rows: 2" in out.stdout, out.stdout + out.stderr
+
+
 def test_report_is_self_contained(smoke):
     result = snakemake(smoke, "--config", "preset=smoke", "--report", "report.html")
     assert result.returncode == 0, result.stderr[-2000:]

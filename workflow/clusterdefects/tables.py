@@ -120,20 +120,42 @@ def to_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def database_rows(results: list[RelaxResult], relaxed: dict[str, Atoms], preset: str,
+                  roles: dict[str, str]) -> list[tuple[Atoms, dict[str, Any]]]:
+    """Each relaxed structure as `ase db` users expect it: calculator gpaw with its energy settings, the
+    moment, and keys for the net charge, site role, relative energy within its composition and the path of
+    its relaxation trajectory. (ASE's own ``charge`` column sums per-atom initial charges, none here.)"""
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    composition = {r.structure_id: analysis.metal_composition(r.formula) for r in results}
+    lowest: dict[str, float] = {}
+    for r in results:
+        lowest[composition[r.structure_id]] = min(r.energy, lowest.get(composition[r.structure_id], r.energy))
+    rows = []
+    for r in results:
+        sid = StructureId.parse(r.structure_id)
+        atoms = relaxed[str(sid)].copy()
+        calc = SinglePointCalculator(atoms, energy=r.energy, forces=relaxed[str(sid)].get_forces(), magmom=r.magmom)
+        calc.name, calc.parameters = "gpaw", dict(r.dft)
+        atoms.calc = calc
+        trajectory = Path(r.path).parent / "checkpoint" / r.spin_state / "relax.traj" if r.path else ""
+        rows.append((atoms, {
+            "structure_id": str(sid), "kind": sid.kind, "composition": composition[str(sid)],
+            "role": roles.get(sid.site or "", sid.site or ""), "preset": preset, "fingerprint": r.fingerprint,
+            "converged": bool(r.converged), "net_charge": int(r.charge), "spin_state": r.spin_state,
+            "relative_energy": r.energy - lowest[composition[str(sid)]], "trajectory": str(trajectory)}))
+    return rows
+
+
 def write_database(results: list[RelaxResult], relaxed: dict[str, Atoms], db_path: Path, preset: str,
                    roles: dict[str, str]) -> Path:
-    """An ASE database of every relaxed structure, with key-value pairs for `ase db`."""
+    """An ASE database of every relaxed structure (``database_rows``)."""
     from ase.db import connect
 
     def fill(tmp: Path) -> None:
         with connect(tmp, type="db") as db:
-            for result in results:
-                sid = StructureId.parse(result.structure_id)
-                site = sid.site or ""
-                db.write(relaxed[str(sid)], structure_id=str(sid), kind=sid.kind,
-                         composition=analysis.metal_composition(result.formula), role=roles.get(site, site),
-                         preset=preset, fingerprint=result.fingerprint, converged=bool(result.converged),
-                         charge=int(result.charge), spin_state=result.spin_state)
+            for atoms, keys in database_rows(results, relaxed, preset, roles):
+                db.write(atoms, **keys)
 
     return write_atomically(db_path, fill)
 
