@@ -6,14 +6,16 @@
 With --run it runs `snakemake --profile profiles/local --config preset=<preset>` here, timed end to
 end; getrusage gives the CPU time of all its processes and the largest resident set of any one of them.
 A run that was stopped resumes from its checkpoints, so it only times what was left. The report
-reads each results/<preset>/relax/*/result.json, whether or not the run is complete. For each
-relaxation it gives steps, force calls, wall time (summed over restarts) and peak RSS per MPI rank
-times the ranks. The totals are compared with the targets (60 min wall, 12 GiB peak).
+reads the run's records, whether or not it is complete: each relaxation's and basin check's
+result.json (steps, DFT calls, SCF iterations, wall time summed over restarts, peak RSS per rank
+times the ranks) and each counterpoise single point. The totals are compared with the targets (60 min
+wall, 12 GiB peak), and DFT calls per structure with bench_relax's naive run where one exists here.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -42,27 +44,77 @@ def run_study(preset: str, cores: int) -> None:
           f"{usage.ru_maxrss / 1024:.0f} MiB")
 
 
-def report(preset: str) -> None:
-    results = sorted((ROOT / f"results/{preset}/relax").glob("*/result.json"))
-    if not results:
-        sys.exit(f"bench_study: no results/{preset}/relax/*/result.json yet. Fix: run with --run.")
-    print(f"{'structure':<26} {'steps':>5} {'force calls':>11} {'wall min':>8} {'peak MiB':>9} {'conv':>5}")
-    total_wall = 0.0
-    peak = 0.0
-    for path in results:
-        r = RelaxResult.read(path)
+def relax_rows(folder: Path) -> list[RelaxResult]:
+    return [RelaxResult.read(p) for p in sorted(folder.glob("*/result.json"))]
+
+
+def print_relaxations(title: str, results: list[RelaxResult]) -> tuple[float, float, int, int]:
+    """One line per relaxation; returns (wall s, peak MiB, DFT calls, SCF iterations)."""
+    print(f"\n{title}")
+    print(f"{'structure':<30} {'spin':>9} {'steps':>5} {'DFT calls':>9} {'SCF it':>6} {'it/call':>7} "
+          f"{'wall min':>8} {'peak MiB':>9} {'conv':>5}")
+    wall = peak = 0.0
+    calls = iterations = 0
+    for r in results:
         job_peak = r.peak_memory_mb * r.mpi_ranks
-        total_wall += r.wall_time_s
-        peak = max(peak, job_peak)
-        print(f"{r.structure_id:<26} {r.steps:>5} {r.force_calls:>11} {r.wall_time_s / 60:>8.1f} "
-              f"{job_peak:>9.0f} {str(r.converged):>5}")
-    pending = sorted(p.parent.name for p in (ROOT / f"results/{preset}/relax").glob("*/start.xyz")
+        wall, peak = wall + r.wall_time_s, max(peak, job_peak)
+        calls, iterations = calls + r.force_calls, iterations + r.scf_iterations
+        per_call = r.scf_iterations / r.force_calls if r.force_calls else float("nan")
+        print(f"{r.structure_id:<30} {r.spin_state:>9} {r.steps:>5} {r.force_calls:>9} {r.scf_iterations:>6} "
+              f"{per_call:>7.1f} {r.wall_time_s / 60:>8.1f} {job_peak:>9.0f} {str(r.converged):>5}")
+    return wall, peak, calls, iterations
+
+
+def print_single_points(folder: Path) -> tuple[float, int, int]:
+    """The counterpoise single points; returns (wall s, SCF calculations, SCF iterations)."""
+    files = sorted(folder.glob("*.json"))
+    print(f"\ncounterpoise single points ({folder.relative_to(ROOT)})")
+    wall, calls, iterations = 0.0, 0, 0
+    for path in files:
+        points = json.loads(path.read_text()).get("single_points", {})
+        for name, point in points.items():
+            wall, calls, iterations = wall + point["wall_time_s"], calls + 1, iterations + point["scf_iterations"]
+            print(f"  {path.stem:<28} {name:<20} {point['scf_iterations']:>4} SCF it {point['wall_time_s'] / 60:>6.1f} min")
+    if not files:
+        print("  none yet")
+    return wall, calls, iterations
+
+
+def naive_calls(preset: str) -> list[RelaxResult]:
+    """bench_relax's naive runs (a doped isomer relaxed from the unrelaxed model), where they exist here."""
+    return relax_rows(ROOT / f"results/{preset}/bench_relax")
+
+
+def report(preset: str) -> None:
+    base = ROOT / f"results/{preset}"
+    relaxations = relax_rows(base / "relax")
+    if not relaxations:
+        sys.exit(f"bench_study: no results/{preset}/relax/*/result.json yet. Fix: run with --run.")
+    wall, peak, calls, iterations = print_relaxations("relaxations", relaxations)
+    b_wall, b_peak, b_calls, b_iter = print_relaxations("basin checks (dopant put back)", relax_rows(base / "basin_check"))
+    c_wall, c_calls, c_iter = print_single_points(base / "counterpoise")
+    pending = sorted(p.parent.name for p in (base / "relax").glob("*/start.xyz")
                      if not (p.parent / "result.json").exists())
-    print(f"\n{len(results)} relaxations done, {len(pending)} not yet: {', '.join(pending) or '-'}")
-    print(f"DFT wall time, summed (one job at a time): {total_wall / 60:.1f} min "
-          f"(target {TARGET_WALL_MIN:.0f} min for the whole study, ratio {total_wall / 60 / TARGET_WALL_MIN:.2f})")
-    print(f"peak memory of any job (RSS per rank x ranks): {peak / 1024:.2f} GiB "
-          f"(target {TARGET_PEAK_GIB:.0f} GiB, ratio {peak / 1024 / TARGET_PEAK_GIB:.2f})")
+    print(f"\n{len(relaxations)} relaxations done, {len(pending)} not yet: {', '.join(pending) or '-'}")
+    total_wall = wall + b_wall + c_wall
+    total_calls, total_iter = calls + b_calls + c_calls, iterations + b_iter + c_iter
+    print(f"total: {total_calls} DFT calls, {total_iter} SCF iterations "
+          f"({total_iter / max(total_calls, 1):.1f} per call), DFT wall {total_wall / 60:.1f} min summed "
+          f"(one job at a time; target {TARGET_WALL_MIN:.0f} min, ratio {total_wall / 60 / TARGET_WALL_MIN:.2f})")
+    print(f"peak memory of any job (RSS per rank x ranks): {max(peak, b_peak) / 1024:.2f} GiB "
+          f"(target {TARGET_PEAK_GIB:.0f} GiB, ratio {max(peak, b_peak) / 1024 / TARGET_PEAK_GIB:.2f})")
+    structures = [r for r in relaxations if r.kind != "atom"]
+    structure_calls = sum(r.force_calls for r in structures)
+    print(f"DFT calls per structure (relaxations only): {structure_calls / max(len(structures), 1):.1f} "
+          f"(physical limit 1: a start that is already the minimum)")
+    naive = naive_calls(preset)
+    for r in naive:
+        staged = next((s for s in relaxations if s.structure_id == r.structure_id.removeprefix("naive-")), None)
+        if staged is not None and staged.force_calls:
+            print(f"  {staged.structure_id}: staged {staged.force_calls} DFT calls vs naive {r.force_calls} "
+                  f"(bench_relax, from the unrelaxed model): ratio {r.force_calls / staged.force_calls:.1f}")
+    if not naive:
+        print(f"  no naive run in results/{preset}/bench_relax here: benchmarks/bench_relax.py --site centre makes one")
 
 
 def main() -> None:
