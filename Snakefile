@@ -42,6 +42,7 @@ include: "workflow/rules/structures.smk"
 include: "workflow/rules/dft.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/search.smk"
+include: "workflow/rules/ccs.smk"
 
 
 if config.get("remake_shipped_parent"):

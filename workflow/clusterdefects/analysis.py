@@ -9,6 +9,8 @@ vacancy isomer's bonds with the pairs they were in the parent.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable
 from typing import Any
 
@@ -251,6 +253,17 @@ def connectivity_changes(sid: str, start: Atoms, relaxed: Atoms) -> dict[str, An
 
 BASIN_COLUMNS = ["candidate", "from", "energy", "parent_energy", "delta_eV", "lower_than_parent", "relaxed",
                  "steps", "fmax", "converged"]
+CCS_COLUMNS = ["structure_id", "composition", "ccs_A2", "standard_error_A2", "trajectories", "temperature_K",
+               "charge_model", "metal_sigma_x0.90_delta_A2", "metal_sigma_x1.10_delta_A2", "lost", "energy_violations"]
+
+
+def ccs_table(rows: list[dict[str, Any]], formulas: dict[str, str]) -> pd.DataFrame:
+    """One row per cross section (``ccs.CCSResult`` dicts); ``formulas``: structure id -> formula."""
+    out = [{**{k: r.get(k) for k in CCS_COLUMNS}, **r.get("sensitivity", {}), "structure_id": r["structure"],
+            "composition": metal_composition(formulas[r["structure"]])} for r in rows]
+    return pd.DataFrame(out, columns=CCS_COLUMNS)
+
+
 COMPARISON_COLUMNS = ["quantity", "published", "computed", "preset", "unit", "source"]
 
 
@@ -280,12 +293,12 @@ def geometry_rows(structures: dict[str, Atoms]) -> pd.DataFrame:
 
 
 def comparison(published: list[dict[str, Any]], energies: pd.DataFrame, fragmentation: pd.DataFrame,
-               bonds: pd.DataFrame, preset: str) -> pd.DataFrame:
+               bonds: pd.DataFrame, preset: str, ccs: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each published value next to this run's (the references come from the config, not from code)."""
     rows = []
     for ref in published:
         rows.append({"quantity": ref["quantity"], "published": ref["value"],
-                     "computed": computed_value(ref, energies, fragmentation, bonds), "preset": preset,
+                     "computed": computed_value(ref, energies, fragmentation, bonds, ccs), "preset": preset,
                      "unit": ref.get("unit", ""), "source": ref.get("source", "")})
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
@@ -301,11 +314,35 @@ def _some(sel: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
     return sel
 
 
+def lowest_isomer_ccs(ccs: pd.DataFrame, energies: pd.DataFrame, composition: str) -> pd.Series:
+    """The cross-section row of the lowest-energy isomer of a composition."""
+    sel = _some(energies[energies["composition"] == composition])
+    sid = sel.loc[sel["relative_energy_eV"].idxmin(), "structure_id"]
+    return _some(ccs[ccs["structure_id"] == sid]).iloc[0]
+
+
+def ccs_value(ref: dict[str, Any], energies: pd.DataFrame, ccs: pd.DataFrame) -> str:
+    """ccs_lowest: the lowest isomer's CCS +- its error; ccs_range: over the isomers; ccs_ratio: in %."""
+    what = ref["compute"]
+    if what == "ccs_lowest":
+        row = lowest_isomer_ccs(ccs, energies, ref["composition"])
+        return f"{row['ccs_A2']:.1f} +- {row['standard_error_A2']:.1f} ({row['structure_id']})"
+    if what == "ccs_range":
+        sel = _some(ccs[ccs["composition"] == ref["composition"]])
+        return f"{sel['ccs_A2'].min():.1f}-{sel['ccs_A2'].max():.1f}"
+    a, b = lowest_isomer_ccs(ccs, energies, ref["composition"]), lowest_isomer_ccs(ccs, energies, ref["product"])
+    ratio = 100 * (b["ccs_A2"] / a["ccs_A2"] - 1)
+    error = 100 * math.hypot(b["standard_error_A2"] / a["ccs_A2"], a["standard_error_A2"] / a["ccs_A2"])
+    return f"{ratio:+.1f} +- {error:.1f}"
+
+
 def computed_value(ref: dict[str, Any], energies: pd.DataFrame, fragmentation: pd.DataFrame,
-                   bonds: pd.DataFrame) -> str:
+                   bonds: pd.DataFrame, ccs: pd.DataFrame | None = None) -> str:
     """This run's counterpart of one published quantity, as text ('n/a' where it does not apply)."""
     what = ref["compute"]
     try:
+        if what.startswith("ccs"):
+            return ccs_value(ref, energies, pd.DataFrame(columns=CCS_COLUMNS) if ccs is None else ccs)
         if what == "max_relative_energy":
             sel = _some(energies[energies["composition"] == ref["composition"]])
             return _fmt(sel["relative_energy_eV"].max())

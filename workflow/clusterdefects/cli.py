@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sys
 from collections.abc import Sequence
 
@@ -145,8 +146,8 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 
     from .ids import kind_of
     from .sites import read_sites
-    from .tables import (build_tables, load_basin_checks, load_counterpoise, load_outputs, write_database,
-                         write_tables)
+    from .tables import (build_tables, load_basin_checks, load_ccs, load_counterpoise, load_outputs,
+                         write_database, write_tables)
 
     study = resolve_study(args)
     root = Path(args.results) / study.preset
@@ -163,7 +164,9 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     doped = [sid for sid in ids if kind_of(sid) == "doped"]
     corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in doped], results[0].fingerprint)
     basins = load_basin_checks([root / "basin_check" / sid / "basin.json" for sid in doped])
-    tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections, basins)
+    ccs = load_ccs([root / "ccs" / f"{sid}.json" for sid in study.ccs_ids() if sid in ids], results)
+    tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections, basins,
+                          ccs)
     for row in basins[basins["lower_than_parent"].astype(bool)].to_dict("records"):
         print(f"WARNING: {row['candidate']} is {-row['delta_eV']:.3f} eV below the parent: the parent is not the "
               f"lowest minimum found; remake it from {row['from']}", file=sys.stderr)
@@ -290,6 +293,26 @@ def cmd_show(args: argparse.Namespace) -> None:
     from .tables import show
 
     print(show(args.table, args.preset, args.format, Path(args.results)))
+
+
+def cmd_ccs(args: argparse.Namespace) -> None:
+    from .ccs import CCSSettings, ccs_of_file
+    from .fileio import write_json
+
+    settings = CCSSettings(temperature=args.temperature, target_error=args.target_error, seed=args.seed,
+                           max_trajectories=args.max_trajectories)
+    result = ccs_of_file(args.structure, settings, None if args.uniform else args.charges, args.charge,
+                         args.structure_id)
+    print(f"{result.structure or args.structure}: CCS(N2, {result.temperature_K:g} K) = {result.ccs_A2:.1f} "
+          f"+- {result.standard_error_A2:.1f} Å^2 ({result.trajectories} trajectories, charges {result.charge_model})")
+    for key, delta in result.sensitivity.items():
+        if not key.endswith("_se_A2"):
+            print(f"  {key}: {delta:+.1f} +- {result.sensitivity[key.replace('_A2', '_se_A2')]:.1f} Å^2")
+    for note in result.notes:
+        print(f"  note: {note}")
+    if args.output:
+        write_json(args.output, result.to_dict())
+        print(f"wrote {args.output}")
 
 
 def cmd_atom(args: argparse.Namespace) -> None:
@@ -431,6 +454,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=["table", "csv", "md", "json"], default="table")
     s.add_argument("--results", default="results")
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("ccs", help="collision cross section in N2 by the trajectory method")
+    s.add_argument("structure", type=Path)
+    s.add_argument("--charges", type=Path, help="JSON with per-atom 'charges' (rule charges: GPAW Hirshfeld)")
+    s.add_argument("--uniform", action="store_true", help="spread the net charge evenly (the stated fallback)")
+    s.add_argument("--charge", type=int, help="net charge (default: the file's)")
+    s.add_argument("--temperature", type=float, default=298.0, help="K (default 298)")
+    s.add_argument("--target-error", type=float, default=0.01, help="relative standard error to stop at")
+    s.add_argument("--max-trajectories", type=int, default=400_000)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--structure-id")
+    s.add_argument("-o", "--output", type=Path)
+    s.set_defaults(func=cmd_ccs)
 
     s = sub.add_parser("atom", help="an isolated atom")
     s.add_argument("symbol")

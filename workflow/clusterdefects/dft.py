@@ -96,12 +96,13 @@ def apply_rung(settings: DFTSettings, rung: Rung) -> DFTSettings:
 
 
 def make_calculator(settings: DFTSettings, charge: int, txt: str | None, fixed_moment: float | None = None,
-                    ghosts: tuple[int, ...] = ()) -> Any:
+                    ghosts: tuple[int, ...] = (), legacy: bool = False) -> Any:
     """A GPAW calculator for a non-periodic, charged cluster.
 
     ``fixed_moment``: spin-polarised with this total moment (μB) held fixed (GPAW's ``fixmagmom``; set the
     atoms' initial moments to sum to it, ``initial_magmoms``); None: spin-paired. ``ghosts``: atom
-    indices that carry only their basis functions (counterpoise: no nucleus, no electrons).
+    indices that carry only their basis functions (counterpoise: no nucleus, no electrons). ``legacy``: GPAW's
+    legacy code path, which the analysis tools need (Hirshfeld charges).
     """
     from gpaw import GPAW
 
@@ -115,6 +116,8 @@ def make_calculator(settings: DFTSettings, charge: int, txt: str | None, fixed_m
     )
     if settings.mode == "lcao":
         kwargs["basis"] = settings.basis
+    if legacy:
+        kwargs["legacy_gpaw"] = True
     setups: dict[Any, str] = {**settings.setups, **{int(i): "ghost" for i in ghosts}}
     if setups:
         kwargs["setups"] = setups

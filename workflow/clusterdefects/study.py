@@ -104,6 +104,33 @@ class Study:
         """One basin check per doped isomer: it with the dopant put back to the host, against the parent."""
         return [f"{self.results}/basin_check/{sid}/basin.json" for sid in self.doped_ids()]
 
+    @property
+    def ccs(self) -> dict[str, Any]:
+        """The cross-section settings (config `ccs`; off where a config has none)."""
+        return {"enabled": False, "charges": "hirshfeld", "temperature": 298.0, "target_error": 0.01, "seed": 0,
+                "threads": 1, **self.settings.get("ccs", {})}
+
+    def ccs_ids(self) -> list[str]:
+        """The structures that get a collision cross section: the parent and every isomer (not free atoms)."""
+        return ["parent", *self.doped_ids(), *self.vacancy_ids()] if self.ccs["enabled"] else []
+
+    def ccs_files(self) -> list[str]:
+        return [f"{self.results}/ccs/{sid}.json" for sid in self.ccs_ids()]
+
+    def ccs_inputs(self, sid: str) -> dict[str, str]:
+        """What one cross section needs: the relaxed structure, and its Hirshfeld charges if configured."""
+        inputs = {"structure": f"{self.results}/relax/{sid}/relaxed.xyz"}
+        if self.ccs["charges"] == "hirshfeld":
+            inputs["charges"] = f"{self.results}/charges/{sid}.json"
+        return inputs
+
+    def ccs_args(self, sid: str) -> str:
+        """The options of `clusterdefects ccs` for one structure (its charges flag follows ccs_inputs)."""
+        c = self.ccs
+        charges = f"--charges {self.results}/charges/{sid}.json" if c["charges"] == "hirshfeld" else "--uniform"
+        return (f"{charges} --temperature {c['temperature']} --target-error {c['target_error']} --seed {c['seed']} "
+                f"--structure-id {sid}")
+
     def dft_args(self) -> str:
         """The --settings JSON (DFT settings only) of a single-point command, shell-quoted."""
         return shlex.quote(json.dumps({"dft": self.settings["dft"]}, separators=(",", ":")))
@@ -112,7 +139,7 @@ class Study:
         """What `snakemake` (rule all) makes for this study."""
         figures = [f"{self.results}/figures/{name}.png" for name in
                    ("energy_levels", "fragmentation", *self.doped_ids(), *self.vacancy_ids())]
-        return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(),
+        return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(), *self.ccs_files(),
                 f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures]
 
     def to_json(self) -> str:

@@ -25,6 +25,7 @@ TABLES = {
     "geometry": "geometry",
     "connectivity": "connectivity",
     "basins": "basin_check",
+    "ccs": "ccs",
     "compare": "comparison",
 }
 
@@ -58,9 +59,15 @@ def load_basin_checks(paths: list[Path]) -> pd.DataFrame:
     return pd.DataFrame([{k: r[k] for k in analysis.BASIN_COLUMNS} for r in rows], columns=analysis.BASIN_COLUMNS)
 
 
+def load_ccs(paths: list[Path], results: list[RelaxResult]) -> pd.DataFrame:
+    """The cross sections that exist, one row per structure."""
+    formulas = {r.structure_id: r.formula for r in results}
+    return analysis.ccs_table([read_json(p, "cross section") for p in paths if p.is_file()], formulas)
+
+
 def build_tables(results: list[RelaxResult], relaxed: dict[str, Atoms], starts: dict[str, Atoms], sites_csv: Path,
                  system: dict[str, Any], preset: str, corrections: dict[str, float] | None = None,
-                 basins: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                 basins: pd.DataFrame | None = None, ccs: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """All tables of a study from its results, relaxed structures and their starts, the counterpoise
     corrections and the basin checks."""
     basins = pd.DataFrame(columns=analysis.BASIN_COLUMNS) if basins is None else basins
@@ -94,8 +101,10 @@ def build_tables(results: list[RelaxResult], relaxed: dict[str, Atoms], starts: 
         "connectivity": pd.DataFrame([analysis.connectivity_changes(sid, starts[sid], atoms)
                                       for sid, atoms in relaxed.items()], columns=analysis.CONNECTIVITY_COLUMNS),
         "basins": basins,
+        "ccs": pd.DataFrame(columns=analysis.CCS_COLUMNS) if ccs is None else ccs,
         "compare": pd.concat([analysis.basin_verdict(basins, preset),
-                              analysis.comparison(system.get("published", []), energies, fragmentation, bonds, preset)],
+                              analysis.comparison(system.get("published", []), energies, fragmentation, bonds, preset,
+                                                  ccs)],
                              ignore_index=True),
     }
 

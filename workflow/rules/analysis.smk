@@ -12,6 +12,7 @@ rule analyse:
         results=lambda w: study(w).result_files(),
         counterpoise=lambda w: study(w).counterpoise_files(),
         basins=lambda w: study(w).basin_files(),
+        ccs=lambda w: study(w).ccs_files(),
         sites="results/{preset}/sites.csv",
     output:
         tables=report(
@@ -24,6 +25,7 @@ rule analyse:
                     "geometry",
                     "connectivity",
                     "basin_check",
+                    "ccs",
                     "comparison",
                 ],
             ),

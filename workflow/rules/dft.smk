@@ -16,6 +16,7 @@ rule relax:
         xyz="results/{preset}/relax/{sid}/relaxed.xyz",
     log:
         "results/{preset}/logs/relax-{sid}.log",
+    priority: 1  # DFT relaxations and single points before the cheap steps that follow them
     conda:
         "../../envs/gpaw.yaml"
     threads: lambda w: study(w).resources()["tasks"]
@@ -45,6 +46,7 @@ rule counterpoise:
         "results/{preset}/counterpoise/doped-{dopant}-{site}.json",
     log:
         "results/{preset}/logs/counterpoise-doped-{dopant}-{site}.log",
+    priority: 1  # DFT relaxations and single points before the cheap steps that follow them
     conda:
         "../../envs/gpaw.yaml"
     threads: lambda w: study(w).resources()["tasks"]
@@ -73,6 +75,7 @@ rule basin_check:
         relaxed="results/{preset}/basin_check/doped-{dopant}-{site}/relaxed.xyz",
     log:
         "results/{preset}/logs/basin_check-doped-{dopant}-{site}.log",
+    priority: 1  # DFT relaxations and single points before the cheap steps that follow them
     conda:
         "../../envs/gpaw.yaml"
     threads: lambda w: study(w).resources()["tasks"]
