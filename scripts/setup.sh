@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 DEBS=(build-essential pkg-config python3-dev python3-venv libxc-dev libopenblas-dev
-      libfftw3-dev libscalapack-openmpi-dev openmpi-bin libopenmpi-dev)
+      libfftw3-dev libscalapack-openmpi-dev openmpi-bin libopenmpi-dev
+      povray povray-includes chromium)  # pictures; the 3D viewer's headless-browser test
 
 missing=()
 for p in "${DEBS[@]}"; do

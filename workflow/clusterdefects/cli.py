@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .errors import InputError
@@ -270,21 +271,64 @@ def cmd_figures(args: argparse.Namespace) -> None:
     from . import figures
 
     energies = pd.read_csv(args.relative, keep_default_na=False)
-    figures.energy_diagram(energies, args.levels, f"relative energies ({args.title})")
+    published = resolve_study(args).system.get("published", []) if args.study else []
+    figures.energy_diagram(energies, args.levels, f"relative energies ({args.title})", published)
     frag = pd.read_csv(args.fragmentation)
     figures.fragmentation_heatmap(frag, args.heatmap, f"fragmentation energies ({args.title})")
     print(f"wrote {args.levels} and {args.heatmap}")
 
 
+def picture_inputs(sites: Path, parent: Path) -> tuple[dict[int, str], Any]:
+    """The parent's site roles per atom and the common view axis of a study's pictures."""
+    from ase.io import read
+
+    from .analysis import atom_roles
+    from .render import view_axis
+    from .sites import read_sites
+
+    roles = atom_roles(read_sites(sites))
+    return roles, view_axis(read(parent), roles)
+
+
 def cmd_picture(args: argparse.Namespace) -> None:
     from ase.io import read
 
-    from . import figures
+    from . import figures, render
 
     relaxed = read(args.relaxed)
-    figures.isomer_picture(relaxed, args.output, args.title or relaxed.info.get("structure_id", str(args.relaxed)),
-                           *figures.marked_sites(relaxed, read(args.start) if args.start else None))
+    roles, axis = picture_inputs(args.sites, args.parent)
+    dopant, vacancy = figures.marked_sites(relaxed, read(args.start) if args.start else None)
+    _, renderer, seconds = render.isomer_figure(relaxed, render.isomer_roles(relaxed, roles), args.output,
+                                                args.title or relaxed.info.get("structure_id", str(args.relaxed)),
+                                                axis, dopant, vacancy)
+    print(f"wrote {args.output} ({renderer}, {seconds:.1f} s)")
+
+
+def cmd_gallery(args: argparse.Namespace) -> None:
+    import pandas as pd
+    from ase.io import read
+
+    from . import figures, render
+
+    roles, axis = picture_inputs(args.sites, args.parent)
+    energies = pd.read_csv(args.relative, keep_default_na=False)
+    rows: dict[str, list] = {}
+    for row in energies.to_dict("records"):
+        folder = args.relax_dir / row["structure_id"]
+        atoms = read(folder / "relaxed.xyz")
+        dopant, vacancy = figures.marked_sites(atoms, read(folder / "start.xyz"))
+        rows.setdefault(row["composition"], []).append(
+            (atoms, render.isomer_roles(atoms, roles), f"{row['role']}", float(row["relative_energy_eV"]), dopant, vacancy))
+    if not rows:
+        raise InputError(args.relative, "no isomers in the table", "relax the doped and vacancy isomers first")
+    render.gallery(rows, args.output, args.title, axis)
     print(f"wrote {args.output}")
+
+
+def cmd_viewer(args: argparse.Namespace) -> None:
+    from .viewer import write_viewer
+
+    print(f"wrote {write_viewer(args.relaxed, args.result, args.output)}")
 
 
 def cmd_show(args: argparse.Namespace) -> None:
@@ -439,6 +483,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--levels", required=True, help="energy-level diagram (PNG) to write")
     s.add_argument("--heatmap", required=True, help="fragmentation heat map (PNG) to write")
     s.add_argument("--title", default="", help="e.g. the preset")
+    s.add_argument("--study", help="the resolved study (JSON, as rules pass it): its published values are drawn beside")
     s.set_defaults(func=cmd_figures)
 
     s = sub.add_parser("picture", help="one relaxed isomer, its dopant or empty site marked")
@@ -446,7 +491,24 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--start", help="start.xyz of a vacancy isomer (where the empty site was)")
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--title")
+    s.add_argument("--sites", type=Path, required=True, help="the study's sites.csv (site roles)")
+    s.add_argument("--parent", type=Path, required=True, help="the parent (its 3-fold axis is the view)")
     s.set_defaults(func=cmd_picture)
+
+    s = sub.add_parser("viewer", help="an interactive 3D view (HTML, no network needed) of a structure and its relaxation")
+    s.add_argument("relaxed", type=Path)
+    s.add_argument("--result", type=Path, required=True, help="its result.json (the trajectory is found from it)")
+    s.add_argument("-o", "--output", type=Path, required=True)
+    s.set_defaults(func=cmd_viewer)
+
+    s = sub.add_parser("gallery", help="all isomers of each composition in a row, ordered by relative energy")
+    s.add_argument("relative", type=Path, help="tables/relative_energies.csv")
+    s.add_argument("--relax-dir", type=Path, required=True, help="results/<preset>/relax")
+    s.add_argument("--sites", type=Path, required=True)
+    s.add_argument("--parent", type=Path, required=True)
+    s.add_argument("--title", default="")
+    s.add_argument("-o", "--output", type=Path, required=True)
+    s.set_defaults(func=cmd_gallery)
 
     s = sub.add_parser("show", help="print a results table")
     s.add_argument("table", choices=list(TABLES))

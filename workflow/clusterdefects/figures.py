@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pathlib import Path
 
 import matplotlib
@@ -22,22 +24,67 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return out
 
 
-def energy_diagram(energies: pd.DataFrame, path: Path, title: str) -> Path:
-    """Relative energies of each isomer set as levels, one column per composition."""
+def published_levels(published: list[dict[str, Any]], composition: str) -> tuple[list[tuple[str, float]], float | None]:
+    """The config's published relative energies of one composition: (role, eV) levels (the lowest role at 0)
+    and the width of an 'all isomers within' range, if one is given."""
+    levels, band = [], None
+    for ref in published:
+        if ref.get("composition") != composition:
+            continue
+        if ref["compute"] == "relative_energy":
+            levels.append((ref["role"], float(ref["value"])))
+        elif ref["compute"] == "lowest_role":
+            levels.append((ref["value"], 0.0))
+        elif ref["compute"] == "max_relative_energy":
+            band = float(ref["value"])
+    return levels, band
+
+
+def spread_labels(values: list[float], gap: float) -> list[float]:
+    """Label heights for levels at ``values``: in order, at least ``gap`` apart (close levels stay legible)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    out = list(values)
+    for prev, i in zip(order, order[1:]):
+        out[i] = max(values[i], out[prev] + gap)
+    return out
+
+
+def energy_diagram(energies: pd.DataFrame, path: Path, title: str, published: list[dict[str, Any]] | None = None
+                   ) -> Path:
+    """Relative energies of each isomer set as levels, one column per composition; beside each, hollow and
+    dashed, the published values the config holds (never drawn as if computed)."""
     compositions = list(dict.fromkeys(energies["composition"]))
-    fig, ax = plt.subplots(figsize=(2.2 + 3.0 * len(compositions), 4.5))
+    fig, ax = plt.subplots(figsize=(2.2 + 5.0 * len(compositions), 4.8))
+    shown_published = False
+    everything = list(energies["relative_energy_eV"]) + [0.0]
+    for comp in compositions:
+        levels, band = published_levels(published or [], comp)
+        everything += [y for _, y in levels] + ([band] if band is not None else [])
+    gap = 0.045 * (max(everything) - min(everything) or 1.0)
     for k, comp in enumerate(compositions):
-        x = 1.6 * k
+        x = 3.6 * k
         sel = energies[energies["composition"] == comp]
-        for _, row in sel.iterrows():
+        ys = list(sel["relative_energy_eV"])
+        for (_, row), y_text in zip(sel.iterrows(), spread_labels(ys, gap)):
             y = row["relative_energy_eV"]
             ax.hlines(y, x - 0.3, x + 0.3, lw=2.5, color="tab:blue" if row["kind"] == "doped" else "tab:red")
             label = f"{row['role']}" + (f" ({row['paper_label']})" if row["paper_label"] else "")
-            ax.text(x + 0.33, y, f"{label}  {y:.2f}", va="center", fontsize=8)
-    ax.set_xticks([1.6 * k for k in range(len(compositions))], compositions)
-    ax.set_xlim(-0.6, 1.6 * (len(compositions) - 1) + 1.3)
+            ax.text(x - 0.33, y_text, f"{label}  {y:.2f}", va="center", ha="right", fontsize=8)
+        levels, band = published_levels(published or [], comp)
+        if band is not None:
+            ax.add_patch(plt.Rectangle((x + 0.55, 0), 0.6, band, color="0.88", zorder=0))
+            ax.text(x + 0.85, band + gap / 2, f"all within {band:.2f}", ha="center", va="bottom", fontsize=7, color="0.3")
+        for (role, y), y_text in zip(levels, spread_labels([y for _, y in levels], gap)):
+            ax.hlines(y, x + 0.55, x + 1.15, lw=1.5, color="0.35", linestyles="dashed")
+            ax.text(x + 1.2, y_text, f"{role}  {y:.2f}", va="center", fontsize=7, color="0.3")
+        shown_published |= bool(levels) or band is not None
+    ticks = [3.6 * k for k in range(len(compositions))]
+    ax.set_xticks(ticks, [f"{c}\nthis run" for c in compositions])
+    if shown_published:
+        ax.set_xticks([t + 0.85 for t in ticks], ["published"] * len(ticks), minor=True, fontsize=7, color="0.3")
+    ax.set_xlim(-2.2, 3.6 * (len(compositions) - 1) + 2.2)
     ax.set_ylabel("relative energy (eV)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title + ("; dashed: published (config), not computed" if shown_published else ""), fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return _save(fig, path)
 

@@ -85,6 +85,10 @@ class RelaxResult:
 
         return cls.from_dict(read_json(path), path)
 
+    def trajectory(self) -> Path | None:
+        """The relaxation trajectory of the kept spin state (its checkpoint), where the result was read."""
+        return Path(self.path).parent / "checkpoint" / self.spin_state / "relax.traj" if self.path else None
+
     def write(self, path: str | Path) -> Path:
         """Write result.json atomically."""
         from .fileio import write_json

@@ -135,12 +135,21 @@ class Study:
         """The --settings JSON (DFT settings only) of a single-point command, shell-quoted."""
         return shlex.quote(json.dumps({"dft": self.settings["dft"]}, separators=(",", ":")))
 
+    def isomer_structure_files(self) -> list[str]:
+        """relaxed.xyz and start.xyz of every doped and vacancy isomer."""
+        return [f"{self.results}/relax/{sid}/{name}.xyz" for sid in (*self.doped_ids(), *self.vacancy_ids())
+                for name in ("relaxed", "start")]
+
+    def viewer_files(self) -> list[str]:
+        return [f"{self.results}/viewer/{sid}.html" for sid in ("parent", *self.doped_ids(), *self.vacancy_ids())]
+
     def targets(self) -> list[str]:
         """What `snakemake` (rule all) makes for this study."""
         figures = [f"{self.results}/figures/{name}.png" for name in
-                   ("energy_levels", "fragmentation", *self.doped_ids(), *self.vacancy_ids())]
+                   ("energy_levels", "fragmentation", "gallery", *self.doped_ids(), *self.vacancy_ids())]
         return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(), *self.ccs_files(),
-                f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures]
+                f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures,
+                *self.viewer_files()]
 
     def to_json(self) -> str:
         """The resolved study (after every --config/--configfile override) for a command line."""

@@ -147,7 +147,7 @@ def database_rows(results: list[RelaxResult], relaxed: dict[str, Atoms], preset:
         calc = SinglePointCalculator(atoms, energy=r.energy, forces=relaxed[str(sid)].get_forces(), magmom=r.magmom)
         calc.name, calc.parameters = "gpaw", dict(r.dft)
         atoms.calc = calc
-        trajectory = Path(r.path).parent / "checkpoint" / r.spin_state / "relax.traj" if r.path else ""
+        trajectory = r.trajectory() or ""
         rows.append((atoms, {
             "structure_id": str(sid), "kind": sid.kind, "composition": composition[str(sid)],
             "role": roles.get(sid.site or "", sid.site or ""), "preset": preset, "fingerprint": r.fingerprint,

@@ -5,6 +5,8 @@ localrules:
     analyse,
     figures,
     picture,
+    gallery,
+    viewer,
 
 
 rule analyse:
@@ -62,16 +64,21 @@ rule figures:
         "results/{preset}/logs/figures.log",
     conda:
         "../../envs/gpaw.yaml"
+    params:
+        study=lambda w: study(w).cli_json(),
     shell:
         "clusterdefects figures {input.relative} {input.fragmentation} --levels {output.levels} "
-        "--heatmap {output.heatmap} --title '{wildcards.preset} preset' > {log} 2>&1"
+        "--heatmap {output.heatmap} --title '{wildcards.preset} preset' --study {params.study} > {log} 2>&1"
 
 
 rule picture:
-    # One picture per doped or vacancy isomer; a vacancy's start says where its empty site was.
+    # One rendered picture per doped or vacancy isomer (site classes coloured, ligands faded, its dopant or
+    # empty site marked; a vacancy's start says where its empty site was), all along one axis of the parent.
     input:
         relaxed="results/{preset}/relax/{isomer}/relaxed.xyz",
         start="results/{preset}/relax/{isomer}/start.xyz",
+        sites="results/{preset}/sites.csv",
+        parent="results/{preset}/relax/parent/start.xyz",
     output:
         report(
             "results/{preset}/figures/{isomer}.png",
@@ -83,5 +90,48 @@ rule picture:
     conda:
         "../../envs/gpaw.yaml"
     shell:
-        "clusterdefects picture {input.relaxed} --start {input.start} -o {output} "
-        "--title '{wildcards.isomer} ({wildcards.preset})' > {log} 2>&1"
+        "clusterdefects picture {input.relaxed} --start {input.start} --sites {input.sites} --parent {input.parent} "
+        "-o {output} --title '{wildcards.isomer} ({wildcards.preset})' > {log} 2>&1"
+
+
+rule gallery:
+    # All isomers of each composition in one row, in the order of their relative energy.
+    input:
+        relative="results/{preset}/tables/relative_energies.csv",
+        structures=lambda w: study(w).isomer_structure_files(),
+        sites="results/{preset}/sites.csv",
+        parent="results/{preset}/relax/parent/start.xyz",
+    output:
+        report(
+            "results/{preset}/figures/gallery.png",
+            caption="../report/gallery.rst",
+            category="Figures",
+        ),
+    log:
+        "results/{preset}/logs/gallery.log",
+    conda:
+        "../../envs/gpaw.yaml"
+    params:
+        relax_dir=lambda w: f"{study(w).results}/relax",
+    shell:
+        "clusterdefects gallery {input.relative} --relax-dir {params.relax_dir} --sites {input.sites} "
+        "--parent {input.parent} --title '{wildcards.preset} preset' -o {output} > {log} 2>&1"
+
+
+rule viewer:
+    # An interactive 3D view (3Dmol.js embedded: no network) of one relaxed structure and its relaxation.
+    input:
+        relaxed="results/{preset}/relax/{sid}/relaxed.xyz",
+        result="results/{preset}/relax/{sid}/result.json",
+    output:
+        report(
+            "results/{preset}/viewer/{sid}.html",
+            caption="../report/viewer.rst",
+            category="3D viewer",
+        ),
+    log:
+        "results/{preset}/logs/viewer-{sid}.log",
+    conda:
+        "../../envs/gpaw.yaml"
+    shell:
+        "clusterdefects viewer {input.relaxed} --result {input.result} -o {output} > {log} 2>&1"
