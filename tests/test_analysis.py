@@ -247,3 +247,33 @@ def test_basin_check_says_loudly_when_the_parent_is_not_the_lowest():
     fine = analysis.basin_verdict(basins.iloc[1:], "screen").loc[0, "computed"]
     assert fine == "yes (lowest candidate doped-Hg-crown, +0.01 eV)"
     assert analysis.basin_verdict(basins.iloc[:0], "screen").empty
+
+
+def test_basis_check_sets_the_two_bases_side_by_side_and_names_an_order_change():
+    from clusterdefects.basischeck import basis_tables, ordering_rows
+
+    shift = {"doped-Hg-centre": -0.7, "vacancy-Hg-centre": -2.0}  # at the check basis the centre isomers drop
+    checks = {r.structure_id: {"structure_id": r.structure_id, "energy": r.energy - 1.0 + shift.get(r.structure_id, 0.0),
+                               "fingerprint": "g", "relaxation_fingerprint": "f", "spin_state": r.spin_state,
+                               "scf_iterations": 10, "wall_time_s": 5.0} for r in RESULTS}
+    tables = basis_tables(RESULTS, checks, {"doped-Hg-centre": 0.5}, {"doped-Hg-centre": 0.2}, ("sz(dzp)", "dzp"))
+    rel = tables["basis_energies"].set_index("structure_id")
+    assert rel.loc["doped-Hg-crown", "relative_energy_eV_sz(dzp)"] == pytest.approx(0.0)
+    assert rel.loc["doped-Hg-centre", "relative_energy_eV_dzp"] == pytest.approx(0.0)
+    assert rel.loc["doped-Hg-crown", "change_relative_energy_eV"] == pytest.approx(0.2)
+    frag = tables["basis_fragmentation"].set_index(["parent_id", "product_id"])
+    row = frag.loc[("doped-Hg-centre", "vacancy-Hg-centre")]
+    assert row["change_fragmentation_energy_eV"] == pytest.approx(-2.0 + 0.7 - 1.0)  # vacancy, atom and doped shifts
+    assert row["counterpoise_correction_eV_dzp"] == pytest.approx(0.2)
+    rows = ordering_rows(tables["basis_energies"], ("sz(dzp)", "dzp"), "screen")["computed"].tolist()
+    assert all(r.startswith("CHANGES") for r in rows)
+
+
+def test_basis_check_refuses_checks_of_other_settings():
+    from clusterdefects.basischeck import check_results
+
+    checks = {r.structure_id: {"structure_id": r.structure_id, "energy": r.energy, "fingerprint": "g",
+                               "relaxation_fingerprint": "f", "spin_state": r.spin_state} for r in RESULTS}
+    checks["parent"]["fingerprint"] = "other"
+    with pytest.raises(InputError, match="different settings"):
+        check_results(RESULTS, checks)

@@ -209,6 +209,44 @@ def test_a_preset_only_in_an_override_file_runs_to_its_tables(smoke):
     assert set(compare["preset"]) == {"mine"}
 
 
+def test_basis_check_and_hirshfeld_cross_sections_on_the_smoke_study(smoke):
+    """A preset with the basis check on and Hirshfeld charges for the cross sections, from the finished smoke
+    relaxations: dzp single points and their counterpoise beside the sz(dzp) energies, never mixed."""
+    import shutil
+
+    import yaml
+
+    from clusterdefects.study import read_config
+
+    preset = read_config(smoke / "config/config.yaml")["presets"]["smoke"]
+    preset = {**preset, "basis_check": {"enabled": True, "basis": "dzp"}, "ccs": {**preset["ccs"], "charges": "hirshfeld"}}
+    (smoke / "checked.yaml").write_text(yaml.safe_dump({"presets": {"checked": preset}}))
+    shutil.copytree(smoke / "results/smoke", smoke / "results/checked")
+    for made in ("tables", "ccs"):  # copies carry no snakemake metadata: remove what the new settings change
+        shutil.rmtree(smoke / "results/checked" / made)
+    args = ("--configfile", "config/config.yaml", "checked.yaml", "--config", "preset=checked", "--")
+    result = snakemake(smoke, *args, "results/checked/tables/comparison.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "rule relax:" not in result.stdout + result.stderr
+    root = smoke / "results/checked"
+    energies = pd.read_csv(root / "tables/basis_energies.csv")
+    assert {"relative_energy_eV_sz(dzp)", "relative_energy_eV_dzp", "change_relative_energy_eV"} <= set(energies.columns)
+    relaxations = {p.parent.name: RelaxResult.read(p) for p in (root / "relax").glob("*/result.json")}
+    for sid, relaxation in relaxations.items():
+        check = json.loads((root / f"basis_check/{sid}.json").read_text())
+        assert check["fingerprint"] != relaxation.fingerprint and check["dft"]["basis"] == "dzp"
+        assert check["spin_state"] == relaxation.spin_state and check["scf_iterations"] > 0
+    frag = pd.read_csv(root / "tables/basis_fragmentation.csv")
+    assert frag["counterpoise_correction_eV_dzp"].notna().all()
+    compare = pd.read_csv(root / "tables/comparison.csv", keep_default_na=False)
+    assert compare["quantity"].str.contains("isomer order, basis check dzp vs sz\\(dzp\\)").sum() == 2
+    ccs = pd.read_csv(root / "tables/ccs.csv")
+    assert set(ccs["charge_model"]) == {"Hirshfeld (GPAW)"} and (ccs["ccs_A2"] > 50).all()
+    for sid in ccs["structure_id"]:
+        charges = json.loads((root / f"charges/{sid}.json").read_text())
+        assert sum(charges["charges"]) == pytest.approx(relaxations[sid].charge, abs=0.05)
+
+
 def test_one_isomer_picture_is_a_target_of_its_own(smoke):
     picture = smoke / "results/smoke/figures/vacancy-Hg-kernel.png"
     picture.unlink()

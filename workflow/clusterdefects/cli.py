@@ -168,6 +168,7 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     ccs = load_ccs([root / "ccs" / f"{sid}.json" for sid in study.ccs_ids() if sid in ids], results)
     tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections, basins,
                           ccs)
+    tables.update(basis_check_tables(study, root, results, corrections, tables, args.partial))
     for row in basins[basins["lower_than_parent"].astype(bool)].to_dict("records"):
         print(f"WARNING: {row['candidate']} is {-row['delta_eV']:.3f} eV below the parent: the parent is not the "
               f"lowest minimum found; remake it from {row['from']}", file=sys.stderr)
@@ -178,6 +179,28 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     sites = read_sites(root / "sites.csv")
     roles = dict(zip(sites["class"], sites["role"]))
     print(f"wrote {write_database(results, relaxed, root / 'structures.db', study.preset, roles)}")
+
+
+def basis_check_tables(study: Any, root: Path, results: list, corrections: dict[str, float], tables: dict[str, Any],
+                       partial: bool) -> dict[str, Any]:
+    """The basis check's tables (empty where the preset has none) and its order rows in the comparison."""
+    import pandas as pd
+
+    from .basischeck import basis_tables, load_checks, ordering_rows
+    from .ids import kind_of
+    from .tables import load_counterpoise
+
+    if not study.basis_check["enabled"] or partial:
+        return {name: pd.DataFrame() for name in ("basis_energies", "basis_fragmentation", "basis_cost")}
+    checks = load_checks([root / "basis_check" / f"{r.structure_id}.json" for r in results])
+    basis = (study.settings["dft"]["basis"], study.basis_check["basis"])
+    doped = [r.structure_id for r in results if kind_of(r.structure_id) == "doped"]
+    fingerprint = next(iter(checks.values()))["fingerprint"]
+    check_cp = load_counterpoise([root / "basis_check" / "counterpoise" / f"{sid}.json" for sid in doped], fingerprint)
+    out = basis_tables(results, checks, corrections, check_cp, basis)
+    out["compare"] = pd.concat([tables["compare"], ordering_rows(out["basis_energies"], basis, study.preset)],
+                               ignore_index=True)
+    return out
 
 
 def cmd_search_start(args: argparse.Namespace) -> None:

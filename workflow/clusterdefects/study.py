@@ -110,6 +110,23 @@ class Study:
         return {"enabled": False, "charges": "hirshfeld", "temperature": 298.0, "target_error": 0.01, "seed": 0,
                 "threads": 1, **self.settings.get("ccs", {})}
 
+    @property
+    def basis_check(self) -> dict[str, Any]:
+        """The basis-check settings (config `basis_check`; off where a config has none)."""
+        return {"enabled": False, "basis": "dzp", **self.settings.get("basis_check", {})}
+
+    def basis_check_files(self) -> list[str]:
+        """One single point at the check basis per structure, and one counterpoise set per doped isomer."""
+        if not self.basis_check["enabled"]:
+            return []
+        return ([f"{self.results}/basis_check/{sid}.json" for sid in self.structure_ids()]
+                + [f"{self.results}/basis_check/counterpoise/{sid}.json" for sid in self.doped_ids()])
+
+    def check_dft_args(self) -> str:
+        """The --settings JSON of a basis-check single point: the study's DFT settings at the check basis."""
+        return shlex.quote(json.dumps({"dft": {**self.settings["dft"], "basis": self.basis_check["basis"]}},
+                                      separators=(",", ":")))
+
     def ccs_ids(self) -> list[str]:
         """The structures that get a collision cross section: the parent and every isomer (not free atoms)."""
         return ["parent", *self.doped_ids(), *self.vacancy_ids()] if self.ccs["enabled"] else []

@@ -26,6 +26,9 @@ TABLES = {
     "connectivity": "connectivity",
     "basins": "basin_check",
     "ccs": "ccs",
+    "basis_energies": "basis_energies",
+    "basis_fragmentation": "basis_fragmentation",
+    "basis_cost": "basis_cost",
     "compare": "comparison",
 }
 
@@ -184,6 +187,10 @@ def show(name: str, preset: str, fmt: str, results_root: Path = Path("results"))
     if fmt == "json":
         return frame.to_json(orient="records", indent=2)
     if frame.empty:
-        why = " (the system has no published values: systems.<name>.published in the config)" if name == "compare" else ""
+        why = {"compare": " (the system has no published values: systems.<name>.published in the config)",
+               "basis_energies": " (no basis check in this preset: basis_check.enabled in the config)",
+               "basis_fragmentation": " (no basis check in this preset, or no fragmentation energies)",
+               "basis_cost": " (no basis check in this preset: basis_check.enabled in the config)",
+               "ccs": " (no cross sections in this preset: ccs.enabled in the config)"}.get(name, "")
         return f"{path}: no rows{why}; columns: {', '.join(frame.columns)}"
     return frame.to_string(index=False, float_format=lambda x: f"{x:.4f}")

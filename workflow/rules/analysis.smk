@@ -15,6 +15,7 @@ rule analyse:
         counterpoise=lambda w: study(w).counterpoise_files(),
         basins=lambda w: study(w).basin_files(),
         ccs=lambda w: study(w).ccs_files(),
+        basis_check=lambda w: study(w).basis_check_files(),
         sites="results/{preset}/sites.csv",
     output:
         tables=report(
@@ -28,6 +29,9 @@ rule analyse:
                     "connectivity",
                     "basin_check",
                     "ccs",
+                    "basis_energies",
+                    "basis_fragmentation",
+                    "basis_cost",
                     "comparison",
                 ],
             ),

@@ -107,3 +107,42 @@ rule collect:
         flags=lambda w: study(w).unconverged_flag(),
     shell:
         "clusterdefects collect {input} -o {output} {params.flags} > {log} 2>&1"
+
+
+rule basis_check:
+    # One SCF at the check basis (basis_check.basis) on a relaxed geometry, in its kept spin state.
+    input:
+        structure="results/{preset}/relax/{sid}/relaxed.xyz",
+        relaxation="results/{preset}/relax/{sid}/result.json",
+        box=lambda w: study(w).box_source("parent"),
+    output:
+        "results/{preset}/basis_check/{sid}.json",
+    log:
+        "results/{preset}/logs/basis_check-{sid}.log",
+    priority: 1
+    conda:
+        "../../envs/gpaw.yaml"
+    threads: lambda w: study(w).resources()["tasks"]
+    resources:
+        tasks=lambda w: study(w).resources()["tasks"],
+        cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
+        mem_mb=lambda w: study(w).resources()["mem_mb"],
+        runtime=lambda w: study(w).resources()["runtime"],
+        mpi=lambda w: study(w).resources()["mpi"],
+    params:
+        settings=lambda w: study(w).check_dft_args(),
+        box=lambda w: study(w).box_flag("parent"),
+    shell:
+        "clusterdefects gpaw --ranks {resources.tasks} --mpi '{resources.mpi}' singlepoint -- {input.structure} "
+        "-o {output} --relaxation {input.relaxation} --settings {params.settings} {params.box} --no-charges "
+        "> {log} 2>&1"
+
+
+use rule counterpoise as basis_counterpoise with:
+    output:
+        "results/{preset}/basis_check/counterpoise/doped-{dopant}-{site}.json",
+    log:
+        "results/{preset}/logs/basis_counterpoise-doped-{dopant}-{site}.log",
+    params:
+        settings=lambda w: study(w).check_dft_args(),
+        box=lambda w: study(w).box_flag("parent"),
