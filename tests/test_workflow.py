@@ -185,7 +185,7 @@ def test_status_after_the_smoke_study(smoke):
     assert [r[0] for r in rows] == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre",
                                     "vacancy-Hg-kernel", "atom-Hg"]
     assert all(r[1] == "done" for r in rows)
-    assert "relaxations done 6/6; basin checks 2/2, counterpoise 2/2" in out.stdout.splitlines()[-1]
+    assert "relaxations done 6/6; basin checks 2/2, counterpoise 2/2, cross sections 5/5" in out.stdout.splitlines()[-1]
 
 
 def test_a_preset_only_in_an_override_file_runs_to_its_tables(smoke):

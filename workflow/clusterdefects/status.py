@@ -189,8 +189,11 @@ def study_status(study: Study, results_root: Path = Path("results"), now: float 
 
 
 def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, tuple[int, int]]:
-    """Done and total of the single-point steps (basin checks, counterpoise corrections)."""
-    files = {"basin checks": study.basin_files(), "counterpoise": study.counterpoise_files()}
+    """Done and total of the steps after the relaxations (basin checks, counterpoise corrections, basis
+    checks, cross sections)."""
+    files = {"basin checks": study.basin_files(), "counterpoise": study.counterpoise_files(),
+             "basis checks": study.basis_check_files(), "cross sections": study.ccs_files()}
+    files = {name: paths for name, paths in files.items() if paths}
     return {name: (sum((results_root / Path(f).relative_to("results")).is_file() for f in paths), len(paths))
             for name, paths in files.items()}
 
