@@ -1,5 +1,7 @@
 """Doped and vacancy isomers: one per site class, with the configured charges."""
 
+from pathlib import Path
+
 import pytest
 
 from clusterdefects.errors import InputError
@@ -74,3 +76,27 @@ def test_ids_and_atom():
             StructureId.parse(bad)
     atom = isolated_atom("Hg")
     assert atom.info["structure_id"] == "atom-Hg" and len(atom) == 1
+
+
+def test_dopant_charge_keeps_the_superatom_electron_count():
+    from clusterdefects.elements import doped_charge
+
+    assert {d: doped_charge(-3, "Ag", d) for d in ("Hg", "Cd", "Au", "Cu", "Pt", "Pd")} == \
+        {"Hg": -2, "Cd": -2, "Au": -3, "Cu": -3, "Pt": -4, "Pd": -4}
+    with pytest.raises(ValueError, match="Fe"):
+        doped_charge(-3, "Ag", "Fe")
+
+
+def test_study_charges_auto_per_dopant_and_overridden():
+    from clusterdefects.errors import InputError
+    from clusterdefects.study import load_study, read_config
+
+    config = read_config(Path(__file__).resolve().parents[1] / "config/config.yaml")
+    system = config["systems"]["Ag29_BDT12"]
+    study = load_study(config, "screen")
+    assert [study.charge(k, d) for k in ("doped", "vacancy") for d in ("Hg", "Pt")] == [-2, -4, -2, -4]
+    system["charges"] = {"parent": -3, "doped": {"Au": -1}, "vacancy": 0}
+    study = load_study(config, "screen")
+    assert (study.charge("doped", "Au"), study.charge("doped", "Cu"), study.charge("vacancy", "Au")) == (-1, -3, 0)
+    with pytest.raises(InputError, match="charges.doped"):
+        study.charge("doped", "Fe")

@@ -8,3 +8,14 @@ NONMETALS = frozenset({"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S",
 CHALCOGENS = frozenset({"S", "Se", "Te"})
 #: Valence electrons each metal gives to the superatom (the cluster's delocalised shell).
 METAL_VALENCE = {"Cu": 1, "Ag": 1, "Au": 1, "Zn": 2, "Cd": 2, "Hg": 2, "Pd": 0, "Pt": 0}
+
+
+def doped_charge(parent_charge: int, host: str, dopant: str) -> int:
+    """The net charge that keeps the parent's superatom electron count when one host atom becomes ``dopant``:
+    each valence electron the dopant brings beyond the host's is taken off the charge. For [Ag29(BDT)12]3-:
+    Cu, Au (group 11) 3-; Zn, Cd, Hg (group 12) 2-; Pd, Pt (group 10) 4-. ValueError for a metal whose
+    valence is not in ``METAL_VALENCE``."""
+    unknown = [m for m in (host, dopant) if m not in METAL_VALENCE]
+    if unknown:
+        raise ValueError(f"no superatom valence for {', '.join(unknown)} (known: {', '.join(METAL_VALENCE)})")
+    return parent_charge + METAL_VALENCE[dopant] - METAL_VALENCE[host]

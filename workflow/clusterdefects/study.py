@@ -10,6 +10,7 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
+from .elements import doped_charge
 from .errors import InputError
 from .ids import StructureId, kind_of
 
@@ -49,6 +50,23 @@ class Study:
     @property
     def results(self) -> str:
         return f"results/{self.preset}"
+
+    def charge(self, kind: str, dopant: str) -> int:
+        """Net charge of a doped or vacancy isomer of ``dopant``: the config's number (one for all dopants, or
+        one per dopant), or `auto`: the parent's superatom electron count kept (``elements.doped_charge``);
+        a vacancy (the neutral dopant atom removed) keeps its doped isomer's charge."""
+        value = self.system["charges"].get(kind, "auto")
+        if isinstance(value, dict):
+            value = value.get(dopant, "auto")
+        if value != "auto":
+            return int(value)
+        if kind == "vacancy":
+            return self.charge("doped", dopant)
+        try:
+            return doped_charge(int(self.system["charges"]["parent"]), self.system["host"], dopant)
+        except ValueError as err:
+            raise InputError(CONFIG_FILE, f"cannot choose the charge of the {dopant}-doped cluster: {err}",
+                             f"give it in systems.{self.system_name}.charges.doped: {{{dopant}: <charge>}}") from None
 
     def doped_ids(self) -> list[str]:
         return [str(StructureId("doped", d, s)) for d in self.system["dopants"] for s in self.system["sites"]]

@@ -55,7 +55,7 @@ rule doped_start:
     conda:
         "../../envs/gpaw.yaml"
     params:
-        charge=lambda w: study(w).system["charges"]["doped"],
+        charge=lambda w: study(w).charge("doped", w.dopant),
         flags=lambda w: f"{study(w).odd_flag()} {study(w).unconverged_flag()}",
     shell:
         "clusterdefects dope {input.parent} --parent-result {input.result} --sites {input.sites} "
@@ -74,7 +74,7 @@ rule vacancy_start:
     conda:
         "../../envs/gpaw.yaml"
     params:
-        charge=lambda w: study(w).system["charges"]["vacancy"],
+        charge=lambda w: study(w).charge("vacancy", w.dopant),
         flags=lambda w: f"{study(w).odd_flag()} {study(w).unconverged_flag()}",
     shell:
         "clusterdefects vacancy {input.doped} --doped-result {input.result} --dopant {wildcards.dopant} "
