@@ -1,7 +1,7 @@
 """One SCF on a relaxed structure, in the spin state its relaxation kept: ``gpaw python -m clusterdefects.singlepoint``.
 
-Writes the energy, its cost (SCF iterations, seconds, peak memory) and the Hirshfeld charges (e, per atom,
-summing to the net charge) to a JSON file. Used for the ion's partial charges of the collision cross
+Writes the energy, its cost (SCF iterations, seconds, peak memory) and the Hirshfeld charges (e, per atom;
+the grid's small integration error spread evenly so that they sum to the net charge) to a JSON file. Used for the ion's partial charges of the collision cross
 section (at the study's settings) and for the basis check (the same geometry at another basis).
 """
 
@@ -22,7 +22,12 @@ from .dft import DFTSettings, box_for, boxed, initial_magmoms, make_calculator, 
 from .errors import InputError
 from .results import RelaxResult
 
-CHARGE_SUM_TOLERANCE = 0.05  # e: Hirshfeld charges that miss the net charge by more mean a broken density
+
+
+def charge_sum_tolerance(n_atoms: int) -> float:
+    """How far (e) Hirshfeld charges may miss the net charge from grid integration alone (measured: 0.04-0.06 e
+    for 173 atoms at h 0.22 Å); the rest is spread evenly so that they sum to it. More means a broken density."""
+    return max(0.05, 5e-4 * n_atoms)
 
 
 def hirshfeld_charges(calc: Any, atoms: Any) -> np.ndarray:
@@ -60,10 +65,13 @@ def single_point(structure: Path, relaxation: RelaxResult, dft: DFTSettings, out
     }
     if charges:
         q = hirshfeld_charges(atoms.calc, atoms)
-        if abs(q.sum() - relaxation.charge) > CHARGE_SUM_TOLERANCE:
+        residual = float(q.sum()) - relaxation.charge
+        if abs(residual) > charge_sum_tolerance(len(atoms)):
             raise InputError(out, f"Hirshfeld charges sum to {q.sum():.3f} e, not the net charge {relaxation.charge}",
-                             "check the SCF log; rerun with a tighter dft.convergence")
-        result.update(charges=[round(float(x), 5) for x in q], charge_model="Hirshfeld (GPAW)")
+                             "check the SCF log and the grid (dft.h); the density does not integrate to the ion")
+        result.update(charges=[round(float(x), 5) for x in q - residual / len(q)], charge_model="Hirshfeld (GPAW)",
+                      charge_sum_before_correction=round(float(q.sum()), 5),
+                      charge_correction_per_atom=round(-residual / len(q), 6))
     peak = np.array([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0])
     world().max(peak)
     result["peak_memory_mb"] = round(float(peak[0]) * world().size, 1)
