@@ -43,6 +43,7 @@ include: "workflow/rules/dft.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/ccs.smk"
+include: "workflow/rules/md.smk"
 
 
 if config.get("remake_shipped_parent"):

@@ -40,13 +40,13 @@ def test_dry_run_shows_the_whole_dag(workdir):
     result = snakemake(workdir, "-n", "--quiet", "rules")
     assert result.returncode == 0, result.stderr
     # the screen preset from nothing: 10 relaxations (parent, 4 doped, 4 vacancies, the atom), and for every
-    # relaxed structure its Hirshfeld charges, cross section, viewer and dzp check
+    # relaxed structure its Hirshfeld charges, cross section, viewer and dzp check; xTB MD of two vacancies
     assert job_counts(result.stdout) == {"parent": "1", "sites": "1", "doped_start": "4", "vacancy_start": "4",
                                          "atom_start": "1", "relax": "10", "collect": "1", "analyse": "1",
                                          "figures": "1", "picture": "8", "gallery": "1", "viewer": "9",
                                          "charges": "9", "ccs": "9", "counterpoise": "4", "basin_check": "4",
-                                         "basis_check": "10", "basis_counterpoise": "4", "all": "1",
-                                         "total": "83"}
+                                         "basis_check": "10", "basis_counterpoise": "4", "md": "4", "md_sites": "2",
+                                         "all": "1", "total": "89"}
 
 
 def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
@@ -307,3 +307,21 @@ def test_config_schema_rejects_a_bad_config(workdir, tmp_path):
     bad.write_text((workdir / "config/config.yaml").read_text().replace("dopants: [Hg]", "dopants: [hg]"))
     result = snakemake(workdir, "-n", "--configfile", str(bad))
     assert result.returncode != 0 and "'hg' does not match" in result.stdout + result.stderr
+
+
+def test_md_of_the_smoke_vacancy_with_both_engines(smoke):
+    """config md (smoke): GFN1-xTB and GPAW, an NVE check and a thermostatted run each, and the site analysis."""
+    root = smoke / "results/smoke/md"
+    summaries = {}
+    for engine in ("xtb", "gpaw"):
+        run = root / engine / "vacancy-Hg-kernel"
+        nve = json.loads((run / "nve/summary.json").read_text())
+        nvt = json.loads((run / "nvt/summary.json").read_text())
+        sites = json.loads((run / "sites.json").read_text())
+        assert nve["steps"] == 4 and nvt["steps"] == 6 and nvt["frames"] == 4
+        assert nve["fingerprint"]["engine"] == engine and "etot_change_eV" in nve["nve_drift"]
+        assert sites["frames"] == 4 and sites["start_empty"] == "kernel"
+        assert (run / "nvt/rg.png").read_bytes()[:4] == b"\x89PNG"
+        summaries[engine] = nvt
+    assert summaries["gpaw"]["fingerprint"]["dft_fingerprint"] and "dft_fingerprint" not in summaries["xtb"]["fingerprint"]
+    assert summaries["gpaw"]["s_per_step"] > 0

@@ -288,6 +288,54 @@ def cmd_gpaw(args: argparse.Namespace) -> None:
                          "install OpenMPI (bash scripts/setup.sh) or set resources.mpi in the config") from None
 
 
+def cmd_md(args: argparse.Namespace) -> None:
+    import json
+
+    from .md import run
+
+    try:
+        run(args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from)
+    except ValueError as err:
+        raise InputError(args.start, str(err), "fix the md settings in the config") from None
+
+
+def cmd_md_sites(args: argparse.Namespace) -> None:
+    import json
+
+    from ase.io import read
+
+    from . import figures
+    from .fileio import write_json
+    import pandas as pd
+
+    from .md import MDSettings
+    from .sitetrack import analyse_run
+
+    run_dir = args.run
+    summary = json.loads((run_dir / "summary.json").read_text())
+    settings = MDSettings.from_config(summary["settings"])
+    start = read(args.start)
+    vacancy_index = start.info.get("vacancy_index")
+    template = read(args.template) if args.template else start
+    track, sites = analyse_run(run_dir / "md.traj", template, args.sites,
+                               None if vacancy_index is None else int(vacancy_index), settings.timestep, settings.interval)
+    label = f"{summary['structure_id']}, {summary['engine']} {summary['ensemble']} {settings.temperature:g} K"
+    steps = pd.read_csv(run_dir / "steps.csv")
+    figures.md_radius_of_gyration(steps, run_dir / "rg.png", f"radius of gyration: {label}")
+    figures.md_vacancy_role(track.times_fs, track.vacancy_roles(), run_dir / "vacancy_role.png", f"empty site: {label}")
+    rg = steps["rg_A"]
+    sites.update(structure_id=summary["structure_id"], engine=summary["engine"], template=str(args.template or args.start),
+                 rg_mean_A=float(rg.mean()), rg_change_percent=[float(100 * (rg.min() / rg.mean() - 1)),
+                                                               float(100 * (rg.max() / rg.mean() - 1))])
+    write_json(args.output, sites)
+    print(f"{summary['structure_id']} ({summary['engine']}, {sites['time_fs'] / 1000:.2f} ps): empty site "
+          f"{sites['start_empty'] or '-'} -> {sites['final_empty'] or '-'}, {len(sites['migrations'])} site changes, "
+          f"Rg {rg.mean():.3f} Å ({sites['rg_change_percent'][0]:+.1f} / {sites['rg_change_percent'][1]:+.1f} %)")
+    for event in sites["migrations"]:
+        print(f"  {event['time_fs']:8.1f} fs  atom {event['atom']:3d}  {event['from_class']}[{event['from_site']}] -> "
+              f"{event['to_class']}[{event['to_site']}]")
+
+
 def cmd_figures(args: argparse.Namespace) -> None:
     import pandas as pd
 
@@ -552,6 +600,24 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--structure-id")
     s.add_argument("-o", "--output", type=Path)
     s.set_defaults(func=cmd_ccs)
+
+    s = sub.add_parser("md", help="molecular dynamics of one structure (resumable): GFN1-xTB here, GPAW through "
+                       "`clusterdefects gpaw md`")
+    s.add_argument("start", type=Path, help="relaxed.xyz (or start.xyz) of a structure of the study")
+    s.add_argument("outdir", type=Path)
+    s.add_argument("--engine", choices=["xtb", "gpaw"], default="xtb")
+    s.add_argument("--ensemble", choices=["nvt", "nve"], default="nvt", help="nve: the energy-drift check")
+    s.add_argument("--settings", default="{}", help="JSON: {md: {...}, dft: {...} (gpaw)}")
+    s.add_argument("--box-from", type=Path)
+    s.set_defaults(func=cmd_md)
+
+    s = sub.add_parser("md-sites", help="an MD run's metal sites over time: the empty site, migrations, Rg figures")
+    s.add_argument("run", type=Path, help="the run's folder (md.traj, steps.csv, summary.json)")
+    s.add_argument("--start", type=Path, required=True, help="the structure the run started from")
+    s.add_argument("--template", type=Path, help="the site template: a vacancy's relaxed doped isomer (default: the start)")
+    s.add_argument("--sites", type=Path, required=True, help="the study's sites.csv")
+    s.add_argument("-o", "--output", type=Path, required=True)
+    s.set_defaults(func=cmd_md_sites)
 
     s = sub.add_parser("atom", help="an isolated atom")
     s.add_argument("symbol")

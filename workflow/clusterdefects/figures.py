@@ -133,3 +133,26 @@ def isomer_picture(atoms: Atoms, path: Path, title: str, highlight: int | None =
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
     return _save(fig, path)
+
+
+def md_radius_of_gyration(steps: pd.DataFrame, path: Path, title: str) -> Path:
+    """Rg(t) of an MD run, with its mean and ±1 % band."""
+    fig, ax = plt.subplots(figsize=(6.0, 3.0))
+    t_ps = steps["time_fs"] / 1000.0
+    ax.plot(t_ps, steps["rg_A"], lw=1.0, color="tab:blue")
+    mean = float(steps["rg_A"].mean())
+    ax.axhspan(0.99 * mean, 1.01 * mean, color="tab:blue", alpha=0.1, label="mean ± 1 %")
+    ax.set(xlabel="time (ps)", ylabel="radius of gyration (Å)", title=title)
+    ax.legend(loc="best", fontsize=8)
+    return _save(fig, path)
+
+
+def md_vacancy_role(times_fs: np.ndarray, roles: list[str], path: Path, title: str) -> Path:
+    """The site class of the empty site in each frame (categorical), with the migrations' times."""
+    order = list(dict.fromkeys(roles))
+    fig, ax = plt.subplots(figsize=(6.0, 2.4))
+    ax.step(np.asarray(times_fs) / 1000.0, [order.index(r) for r in roles], where="post", color="tab:red")
+    ax.set_yticks(range(len(order)), [r or "(none empty)" for r in order])
+    ax.set_ylim(-0.5, len(order) - 0.5)
+    ax.set(xlabel="time (ps)", ylabel="empty site", title=title)
+    return _save(fig, path)

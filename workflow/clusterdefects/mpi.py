@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 MPI_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMPI_ALLOW_RUN_AS_ROOT": "1",
                    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 #: The package's modules that run under ``gpaw python -m``.
-GPAW_MODULES = ("relax", "basin", "counterpoise", "singlepoint")
+GPAW_MODULES = ("relax", "basin", "counterpoise", "singlepoint", "md")
 
 
 def mpi_starter(configured: str, environ: Mapping[str, str] = os.environ) -> str:

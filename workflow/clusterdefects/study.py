@@ -166,6 +166,50 @@ class Study:
         return (f"{charges} --temperature {c['temperature']} --target-error {c['target_error']} --seed {c['seed']} "
                 f"--structure-id {sid}")
 
+    @property
+    def md(self) -> dict[str, Any]:
+        """The molecular-dynamics settings (config `md`; off where a config has none)."""
+        return {"enabled": False, "engines": ["xtb"], "structures": [], "start": "relaxed", "threads": 1,
+                **self.settings.get("md", {})}
+
+    def md_runs(self) -> list[tuple[str, str]]:
+        """(engine, structure id) of every MD run the config asks for."""
+        if not self.md["enabled"]:
+            return []
+        unknown = sorted(set(self.md["structures"]) - set(self.structure_ids()))
+        if unknown:
+            raise InputError(CONFIG_FILE, f"md.structures names {unknown}, not structures of this study",
+                             f"choose from {self.structure_ids()}")
+        return [(engine, sid) for engine in self.md["engines"] for sid in self.md["structures"]]
+
+    def md_files(self) -> list[str]:
+        """Per run: the NVE check and the site analysis of the thermostatted run (which needs the run)."""
+        return [f"{self.results}/md/{engine}/{sid}/{name}" for engine, sid in self.md_runs()
+                for name in ("nve/summary.json", "sites.json")]
+
+    def md_start(self, sid: str) -> str:
+        """Where an MD run starts: the relaxed structure, or (md.start: start) the structure as made."""
+        return f"{self.results}/relax/{sid}/{'relaxed' if self.md['start'] == 'relaxed' else 'start'}.xyz"
+
+    def md_template(self, sid: str) -> str:
+        """The site template of an MD run: a vacancy's relaxed doped isomer (its empty site included), else the start."""
+        sid_ = StructureId.parse(sid)
+        return f"{self.results}/relax/{sid_.doped()}/relaxed.xyz" if sid_.kind == "vacancy" else self.md_start(sid)
+
+    def md_command(self, engine: str) -> str:
+        """The command line of one MD run up to its arguments: GPAW under MPI, xTB on md.threads threads."""
+        if engine == "gpaw":
+            r = self.resources()
+            return f"clusterdefects gpaw --ranks {r['tasks']} --mpi '{r['mpi']}' md --"
+        return f"OMP_NUM_THREADS={self.md['threads']} clusterdefects md"
+
+    def md_args(self, engine: str) -> str:
+        """--settings JSON of an MD run (the study's DFT settings for GPAW) and its box, shell-quoted."""
+        md = {k: v for k, v in self.md.items() if k not in ("enabled", "engines", "structures", "start", "threads")}
+        cfg = {"md": md, **({"dft": self.settings["dft"]} if engine == "gpaw" else {})}
+        box = f" {self.box_flag('parent')}" if engine == "gpaw" else ""
+        return f"--engine {engine} --settings {shlex.quote(json.dumps(cfg, separators=(',', ':')))}{box}"
+
     def dft_args(self) -> str:
         """The --settings JSON (DFT settings only) of a single-point command, shell-quoted."""
         return shlex.quote(json.dumps({"dft": self.settings["dft"]}, separators=(",", ":")))
@@ -184,7 +228,7 @@ class Study:
                    ("energy_levels", "fragmentation", "gallery", *self.doped_ids(), *self.vacancy_ids())]
         return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(), *self.ccs_files(),
                 f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures,
-                *self.viewer_files()]
+                *self.viewer_files(), *self.md_files()]
 
     def to_json(self) -> str:
         """The resolved study (after every --config/--configfile override) for a command line."""

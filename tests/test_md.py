@@ -1,0 +1,146 @@
+"""Molecular dynamics (clusterdefects md) on the smoke cluster with GFN1-xTB, and the site tracking of a vacancy."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from ase.io import read
+
+from clusterdefects.fileio import write_text, write_xyz
+from clusterdefects.md import MDSettings, read_frames, run
+from clusterdefects.sites import classify_sites, sites_frame
+from clusterdefects.sitetrack import SiteTemplate, analyse_run, assign, metal_indices, start_sites
+from conftest import BIN, ROOT
+
+SMOKE = ROOT / "structures" / "Ag5_SH4.xyz"
+SHORT = {"md": {"steps": 8, "nve_steps": 20, "interval": 2, "temperature": 290.0}}
+
+
+def md_command(start: Path, outdir: Path, *extra: str) -> list[str]:
+    return [str(BIN / "clusterdefects"), "md", str(start), str(outdir), *extra]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("md") / "nvt"
+    run(SMOKE, out, "xtb", "nvt", SHORT, None)
+    return out
+
+
+def test_nve_check_conserves_the_total_energy(tmp_path):
+    summary = run(SMOKE, tmp_path / "nve", "xtb", "nve", SHORT, None)
+    drift = summary["nve_drift"]
+    steps = pd.read_csv(tmp_path / "nve/steps.csv")
+    assert summary["steps"] == 20 and len(steps) == 11 and steps["time_fs"].iloc[-1] == 20.0
+    assert steps["temperature_K"].iloc[0] == pytest.approx(290.0, rel=0.2)  # three dof fewer for FixCom
+    assert abs(drift["etot_change_eV"]) < 2e-3 and drift["etot_max_excursion_eV"] < 5e-3  # 1 fs, D masses
+    assert steps["epot_eV"].std() > 10 * drift["etot_max_excursion_eV"] / 3  # energy flows; the sum holds
+
+
+def test_a_run_cut_off_by_a_kill_goes_on_from_its_last_frame_with_its_momenta(uninterrupted, tmp_path):
+    """What a kill leaves (three frames and the start of a fourth, a table one row ahead) is resumed to
+    the same trajectory as a run never stopped: momenta and thermostat random numbers are restored."""
+    from ase.io.trajectory import Trajectory
+
+    cut = tmp_path / "nvt"
+    cut.mkdir()
+    with Trajectory(str(cut / "md.traj"), "w") as traj:
+        for frame in read_frames(uninterrupted / "md.traj")[:3]:
+            traj.write(frame)
+    with open(cut / "md.traj", "ab") as fh:
+        fh.write(b"\x00" * 97)  # a frame half-written
+    write_text(cut / "steps.csv", pd.read_csv(uninterrupted / "steps.csv").head(4).to_csv(index=False))
+    (cut / "fingerprint.json").write_text((uninterrupted / "fingerprint.json").read_text())
+    result = subprocess.run(md_command(SMOKE, cut, "--settings", json.dumps(SHORT)), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "resuming xtb nvt at step 4 (3 frames)" in result.stdout
+    a, b = read(uninterrupted / "final.xyz"), read(cut / "final.xyz")
+    assert np.abs(a.positions - b.positions).max() < 1e-5
+    assert len(read_frames(cut / "md.traj")) == 5
+    assert pd.read_csv(cut / "steps.csv")["step"].tolist() == [0, 2, 4, 6, 8]
+
+
+def test_a_killed_process_resumes_when_run_again(tmp_path):
+    out = tmp_path / "long"
+    settings = json.dumps({"md": {"steps": 4000, "interval": 2}})
+    proc = subprocess.Popen(md_command(SMOKE, out, "--settings", settings), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while len(read_frames(out / "md.traj")) < 4 and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = len(read_frames(out / "md.traj"))
+    assert 4 <= written < 2001 and not (out / "summary.json").exists()
+    shorter = json.dumps({"md": {"steps": 2 * written + 2, "interval": 2}})  # the length is not physics
+    resumed = subprocess.run(md_command(SMOKE, out, "--settings", shorter), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming xtb nvt at step {2 * (written - 1)}" in resumed.stdout
+    times = pd.read_csv(out / "steps.csv")["time_fs"]
+    assert (times.diff().dropna() == 2.0).all() and times.iloc[-1] == 2 * written + 2
+    warmer = json.dumps({"md": {"steps": 2 * written + 4, "interval": 2, "temperature": 400.0}})
+    refused = subprocess.run(md_command(SMOKE, out, "--settings", warmer), capture_output=True, text=True)
+    assert refused.returncode == 2 and "other settings" in refused.stderr and str(out) in refused.stderr
+
+
+def test_settings_that_break_with_h_atoms_are_refused(tmp_path):
+    bad = {"md": {"timestep": 1.0, "deuterium": False}}
+    result = subprocess.run(md_command(SMOKE, tmp_path / "x", "--settings", json.dumps(bad)), capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "unstable with H atoms" in result.stderr and "md.deuterium" in result.stderr
+    with pytest.raises(ValueError, match="thermostat"):
+        MDSettings.from_config({"thermostat": "berendsen"})
+
+
+@pytest.fixture(scope="module")
+def smoke_sites(tmp_path_factory) -> Path:
+    atoms = read(SMOKE)
+    path = tmp_path_factory.mktemp("sites") / "sites.csv"
+    write_text(path, sites_frame(classify_sites(atoms)).to_csv(index=False))
+    return path
+
+
+def test_the_assignment_follows_an_atom_into_the_empty_site(smoke_sites):
+    atoms = read(SMOKE)
+    template = SiteTemplate.from_structure(atoms, smoke_sites)
+    metals = metal_indices(atoms)
+    empty = 0
+    sites = start_sites(template, empty)
+    moved = atoms.positions[metals[1:]].copy()
+    rotation = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # the frame turns as a whole
+    assert assign(template, moved, sites)[0].tolist() == sites.tolist()
+    moved[0] = template.positions[empty] + 0.1  # the first remaining atom hops into the vacancy
+    centre = moved.mean(axis=0)
+    turned = (moved - centre) @ rotation.T + centre
+    new, rms = assign(template, turned, sites)
+    assert new[0] == empty and sorted(set(range(len(template))) - set(new.tolist())) == [int(sites[0])]
+    assert rms < 0.1
+
+
+def test_site_analysis_of_a_vacancy_run(smoke_sites, tmp_path):
+    parent = read(SMOKE)
+    metals = metal_indices(parent)
+    vacancy = parent.copy()
+    del vacancy[int(metals[0])]
+    vacancy.info.update(charge=-1, structure_id="vacancy-Hg-test", vacancy_index=int(metals[0]))
+    write_xyz(tmp_path / "start.xyz", vacancy)
+    run(tmp_path / "start.xyz", tmp_path / "nvt", "xtb", "nvt", SHORT, None)
+    track, summary = analyse_run(tmp_path / "nvt/md.traj", parent, smoke_sites, int(metals[0]), 1.0, 2)
+    label = template_label = SiteTemplate.from_structure(parent, smoke_sites).labels[0]
+    assert summary["start_empty"] == label and summary["frames"] == 5
+    assert track.vacancy_roles()[0] == template_label
+    result = subprocess.run([str(BIN / "clusterdefects"), "md-sites", str(tmp_path / "nvt"), "--start",
+                             str(tmp_path / "start.xyz"), "--template", str(SMOKE), "--sites", str(smoke_sites),
+                             "-o", str(tmp_path / "sites.json")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "empty site" in result.stdout
+    for name in ("rg.png", "vacancy_role.png"):
+        assert (tmp_path / "nvt" / name).read_bytes()[:4] == b"\x89PNG"

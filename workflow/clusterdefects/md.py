@@ -1,0 +1,327 @@
+"""Molecular dynamics of one structure, resumable: ``clusterdefects md`` (GFN1-xTB through tblite) and
+``gpaw python -m clusterdefects.md`` (GPAW at the study's settings, under MPI).
+
+One code path for both engines: a Maxwell-Boltzmann start (seeded, zero momentum and rotation), the
+centre of mass fixed (``FixCom``), ASE's Bussi or Langevin thermostat (or none: the NVE check), one
+calculator for the whole run. A frame (positions and momenta) goes to ``md.traj`` every ``interval`` steps
+with a progress line, and ``steps.csv`` is rewritten beside it; killed at any point, the same command goes
+on from the last frame with its momenta. H atoms get deuterium's mass where ``deuterium`` is set, so that
+1 fs steps stay stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from ase import Atoms, units
+from ase.constraints import FixCom
+from ase.data import atomic_masses, atomic_numbers
+from ase.io import read
+
+from .errors import InputError
+
+ENGINES = ("xtb", "gpaw")
+ENSEMBLES = ("nvt", "nve")
+THERMOSTATS = ("bussi", "langevin")
+COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "rg_A", "s_per_step"]
+
+
+@dataclass(frozen=True)
+class MDSettings:
+    """Config ``md``: the run's physics (all of it in the fingerprint) and its length and output."""
+
+    temperature: float = 290.0      # K
+    thermostat: str = "bussi"       # bussi | langevin
+    timestep: float = 1.0           # fs
+    deuterium: bool = True          # H atoms get deuterium's mass (1 fs steps stay stable)
+    taut: float = 100.0             # fs, Bussi's coupling time
+    friction: float = 0.01          # 1/fs, Langevin's friction (passed to ASE as friction / units.fs)
+    steps: int = 2000               # of the thermostatted run
+    nve_steps: int = 100            # of the NVE check
+    interval: int = 10              # steps between frames
+    seed: int = 0
+    xtb_method: str = "GFN1-xTB"
+    xtb_electronic_temperature: float = 300.0  # K (tblite's Fermi smearing)
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> MDSettings:
+        known = {f.name for f in fields(cls)}
+        settings = cls(**{k: v for k, v in cfg.items() if k in known})
+        settings.check()
+        return settings
+
+    def check(self, atoms: Atoms | None = None) -> None:
+        if self.thermostat not in THERMOSTATS:
+            raise ValueError(f"md.thermostat {self.thermostat!r} is not one of {THERMOSTATS}")
+        if min(self.steps, self.nve_steps, self.interval) < 1 or self.timestep <= 0:
+            raise ValueError("md.steps, md.nve_steps and md.interval must be >= 1 and md.timestep > 0")
+        has_h = atoms is None or "H" in atoms.get_chemical_symbols()
+        if has_h and not self.deuterium and self.timestep > 0.5:
+            raise ValueError(f"a {self.timestep} fs step is unstable with H atoms: use md.timestep 0.5 or "
+                             "md.deuterium true (1 fs)")
+
+    def physics(self, engine: str) -> dict[str, Any]:
+        """What the trajectory depends on (not its length or output): the fingerprint's MD part."""
+        keys = ["temperature", "thermostat", "timestep", "deuterium", "seed",
+                "taut" if self.thermostat == "bussi" else "friction"]
+        if engine == "xtb":
+            keys += ["xtb_method", "xtb_electronic_temperature"]
+        return {k: getattr(self, k) for k in keys}
+
+
+def xtb_calculator(settings: MDSettings, charge: int) -> Any:
+    from tblite.ase import TBLite
+
+    return TBLite(method=settings.xtb_method, charge=charge, electronic_temperature=settings.xtb_electronic_temperature,
+                  verbosity=0)
+
+
+def md_masses(atoms: Atoms, deuterium: bool) -> np.ndarray:
+    masses = atoms.get_masses().copy()
+    if deuterium:
+        masses[np.array(atoms.get_chemical_symbols()) == "H"] = 2.014
+    return masses
+
+
+def radius_of_gyration(atoms: Atoms) -> float:
+    """Mass-weighted (natural isotopes, whatever masses the dynamics used), Å."""
+    masses = atomic_masses[[atomic_numbers[s] for s in atoms.get_chemical_symbols()]]
+    centre = masses @ atoms.positions / masses.sum()
+    return float(np.sqrt(masses @ ((atoms.positions - centre) ** 2).sum(axis=1) / masses.sum()))
+
+
+def maxwell_boltzmann_start(atoms: Atoms, temperature: float, seed: int) -> None:
+    """Momenta at ``temperature`` (seeded), then no net momentum or rotation."""
+    from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
+
+    thermalize_momenta(atoms, temperature, exact_temperature=True, rng=np.random.default_rng(seed))
+    Stationary(atoms)
+    ZeroRotation(atoms)
+
+
+def dynamics(atoms: Atoms, settings: MDSettings, ensemble: str, step: int) -> Any:
+    """The ASE integrator; its random numbers are seeded by (seed, step) so a resumed run is reproducible."""
+    from ase.md.bussi import Bussi
+    from ase.md.langevin import Langevin
+    from ase.md.verlet import VelocityVerlet
+
+    dt = settings.timestep * units.fs
+    rng = np.random.default_rng([settings.seed, step])
+    if ensemble == "nve":
+        return VelocityVerlet(atoms, dt)
+    if settings.thermostat == "bussi":
+        return Bussi(atoms, dt, temperature_K=settings.temperature, taut=settings.taut * units.fs, rng=rng)
+    return Langevin(atoms, dt, temperature_K=settings.temperature, friction=settings.friction / units.fs,
+                    fixcm=True, rng=rng)
+
+
+def frame_row(atoms: Atoms, step: int, settings: MDSettings, s_per_step: float) -> dict[str, float]:
+    epot = float(atoms.get_potential_energy())
+    ekin = float(atoms.get_kinetic_energy())
+    return {"step": step, "time_fs": step * settings.timestep, "temperature_K": float(atoms.get_temperature()),
+            "epot_eV": epot, "ekin_eV": ekin, "etot_eV": epot + ekin, "rg_A": radius_of_gyration(atoms),
+            "s_per_step": s_per_step}
+
+
+def read_frames(path: Path) -> list[Atoms]:
+    """The frames written so far (none if the file is missing); a frame cut off by a kill is dropped."""
+    from ase.io.trajectory import Trajectory
+
+    if not path.exists():
+        return []
+    frames = []
+    try:
+        with Trajectory(str(path)) as traj:
+            for k in range(len(traj)):
+                frames.append(traj[k])
+    except Exception:  # noqa: BLE001 - a truncated last frame: keep what reads
+        pass
+    return frames
+
+
+def drift(rows: pd.DataFrame, n_atoms: int) -> dict[str, float]:
+    """Total-energy drift of an NVE run: end minus start, largest excursion, and the fitted slope."""
+    t_ps = rows["time_fs"].to_numpy() / 1000.0
+    e = rows["etot_eV"].to_numpy()
+    slope = float(np.polyfit(t_ps, e, 1)[0]) if len(e) > 2 else float("nan")
+    return {"etot_change_eV": float(e[-1] - e[0]), "etot_max_excursion_eV": float(np.abs(e - e[0]).max()),
+            "slope_eV_per_ps": slope, "slope_meV_per_atom_per_ps": 1000.0 * slope / n_atoms,
+            "ekin_std_eV": float(rows["ekin_eV"].std())}
+
+
+@dataclass
+class MDRun:
+    """One run's folder: ``md.traj``, ``steps.csv``, ``final.xyz`` and ``summary.json``."""
+
+    outdir: Path
+    settings: MDSettings
+    ensemble: str
+    engine: str
+
+    @property
+    def traj(self) -> Path:
+        return self.outdir / "md.traj"
+
+    @property
+    def total_steps(self) -> int:
+        return self.settings.nve_steps if self.ensemble == "nve" else self.settings.steps
+
+    def run(self, atoms: Atoms, calc: Any, meta: dict[str, Any], write: Any, say: Any) -> dict[str, Any]:
+        """Run (or go on with) the dynamics of ``atoms`` with ``calc``; ``write(path, fn)`` writes on rank 0,
+        ``say`` prints progress. Returns the summary (also written as summary.json)."""
+        from ase.io.trajectory import Trajectory
+
+        from .fileio import write_json, write_text, write_xyz
+
+        s = self.settings
+        s.check(atoms)
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        atoms = atoms.copy()
+        atoms.set_masses(md_masses(atoms, s.deuterium))
+        frames = read_frames(self.traj)
+        rows = self._old_rows(len(frames))
+        if frames:
+            atoms.positions = frames[-1].positions
+            atoms.set_momenta(frames[-1].get_momenta())
+            step = (len(frames) - 1) * s.interval
+            say(f"{meta['structure_id']}: resuming {self.engine} {self.ensemble} at step {step} ({len(frames)} frames)")
+        else:
+            maxwell_boltzmann_start(atoms, s.temperature, s.seed)
+            step = 0
+        atoms.set_constraint(FixCom())
+        atoms.calc = calc
+        with Trajectory(str(self.traj), "a" if frames else "w", master=None) as traj:
+            t_block = time.perf_counter()
+            if not frames:
+                rows.append(frame_row(atoms, 0, s, 0.0))
+                traj.write(atoms)
+                self._progress(rows[-1], say)
+            dyn = dynamics(atoms, s, self.ensemble, step)
+            while step < self.total_steps:
+                n = min(s.interval, self.total_steps - step)
+                t_block = time.perf_counter()
+                if hasattr(dyn, "rng"):  # the thermostat's random numbers depend on the step alone: resumable
+                    dyn.rng = np.random.default_rng([s.seed, step])
+                dyn.run(n)
+                step += n
+                rows.append(frame_row(atoms, step, s, (time.perf_counter() - t_block) / n))
+                traj.write(atoms)
+                write(self.outdir / "steps.csv", lambda p: write_text(p, pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False)))
+                self._progress(rows[-1], say)
+        frame = pd.DataFrame(rows, columns=COLUMNS)
+        write(self.outdir / "steps.csv", lambda p: write_text(p, frame.to_csv(index=False)))
+        final = atoms.copy()
+        final.set_constraint()
+        final.calc = None
+        final.info = {**{k: v for k, v in meta.items() if k != "fingerprint"}, "md_engine": self.engine, "md_ensemble": self.ensemble, "md_time_fs": float(step * s.timestep)}
+        final.set_masses(None)
+        write(self.outdir / "final.xyz", lambda p: write_xyz(p, final))
+        timed = frame["s_per_step"].iloc[1:]
+        summary = {**meta, "engine": self.engine, "ensemble": self.ensemble, "settings": asdict(s),
+                   "physics": s.physics(self.engine), "steps": int(step), "time_fs": float(step * s.timestep),
+                   "frames": len(frame), "mean_temperature_K": float(frame["temperature_K"].iloc[1:].mean()),
+                   "rg_mean_A": float(frame["rg_A"].mean()), "rg_min_A": float(frame["rg_A"].min()),
+                   "rg_max_A": float(frame["rg_A"].max()), "s_per_step": float(timed.mean()) if len(timed) else None}
+        if self.ensemble == "nve":
+            summary["nve_drift"] = drift(frame, len(atoms))
+        write(self.outdir / "summary.json", lambda p: write_json(p, summary))
+        return summary
+
+    def _old_rows(self, n_frames: int) -> list[dict[str, float]]:
+        path = self.outdir / "steps.csv"
+        if not n_frames or not path.exists():
+            return []
+        return pd.read_csv(path).head(n_frames).to_dict("records")
+
+    def _progress(self, row: dict[str, float], say: Any) -> None:
+        say(f"step {int(row['step']):6d}  t {row['time_fs']:8.1f} fs  T {row['temperature_K']:6.1f} K  "
+            f"Epot {row['epot_eV']:.4f}  Etot {row['etot_eV']:.4f} eV  Rg {row['rg_A']:.3f} Å  "
+            f"{row['s_per_step']:.2f} s/step")
+
+
+def load_start(path: Path) -> tuple[Atoms, dict[str, Any]]:
+    """The structure an MD run starts from (non-periodic) and what identifies it (id, charge)."""
+    try:
+        atoms = read(path)
+    except Exception as err:  # noqa: BLE001
+        raise InputError(path, f"cannot read the MD start: {err}", "give a relaxed.xyz or start.xyz of the study") from None
+    if "charge" not in atoms.info:
+        raise InputError(path, "has no net charge (charge=... in its comment line)", "use a structure the workflow wrote")
+    atoms.pbc = False
+    atoms.cell = None
+    meta = {"structure_id": str(atoms.info.get("structure_id", path.parent.name)), "charge": int(atoms.info["charge"]),
+            "start": str(path)}
+    return atoms, meta
+
+
+def calculator(engine: str, settings: MDSettings, charge: int, dft_cfg: dict[str, Any] | None, atoms: Atoms,
+               txt: str | None, box_from: Path | None) -> tuple[Any, Atoms, dict[str, Any]]:
+    """The engine's calculator, the atoms in its box (GPAW), and the fingerprint of the energies it gives."""
+    if engine == "xtb":
+        from importlib.metadata import version
+
+        return (xtb_calculator(settings, charge), atoms,
+                {"engine": "xtb", "tblite": version("tblite"), **settings.physics("xtb")})
+    from .dft import DFTSettings, box_for, boxed, make_calculator
+
+    dft = DFTSettings.from_config(dft_cfg or {})
+    box = box_for(read(box_from) if box_from else atoms, dft.vacuum, dft.h)
+    return (make_calculator(dft, charge, txt), boxed(atoms, dft.vacuum, dft.h, box),
+            {"engine": "gpaw", "dft_fingerprint": dft.fingerprint(), **settings.physics("gpaw")})
+
+
+def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, Any], box_from: Path | None) -> dict[str, Any]:
+    """Everything one ``md`` command does: read the start, build the engine, run or resume, write."""
+    from .fileio import write_json
+
+    settings = MDSettings.from_config(cfg.get("md", {}))
+    atoms, meta = load_start(start)
+    if engine == "gpaw":
+        from .mpi import on_rank0, say
+
+        def write(path: Path, fn: Any) -> None:
+            on_rank0(lambda: fn(path))
+    else:
+        def say(text: str) -> None:
+            print(text, flush=True)
+
+        def write(path: Path, fn: Any) -> None:
+            fn(path)
+    outdir.mkdir(parents=True, exist_ok=True)
+    calc, atoms, fingerprint = calculator(engine, settings, meta["charge"], cfg.get("dft"), atoms,
+                                          str(outdir / "gpaw.txt") if engine == "gpaw" else None, box_from)
+    old = outdir / "fingerprint.json"
+    if old.exists() and json.loads(old.read_text()) != fingerprint:
+        raise InputError(old, "this folder holds a run with other settings", f"remove {outdir} to start again")
+    write(old, lambda p: write_json(p, fingerprint))
+    summary = MDRun(outdir, settings, ensemble, engine).run(atoms, calc, {**meta, "fingerprint": fingerprint}, write, say)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="clusterdefects md", description=__doc__.splitlines()[0])
+    p.add_argument("start", type=Path, help="relaxed.xyz (or start.xyz) of a structure of the study")
+    p.add_argument("outdir", type=Path)
+    p.add_argument("--engine", choices=ENGINES, default="xtb")
+    p.add_argument("--ensemble", choices=ENSEMBLES, default="nvt")
+    p.add_argument("--settings", default="{}", help="JSON: {md: {...}, dft: {...} (gpaw)}")
+    p.add_argument("--box-from", type=Path)
+    args = p.parse_args(argv)
+    try:
+        run(args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from)
+    except (InputError, ValueError) as err:
+        print(f"clusterdefects md: error: {args.start}: {err}", file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
