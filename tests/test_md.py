@@ -144,3 +144,12 @@ def test_site_analysis_of_a_vacancy_run(smoke_sites, tmp_path):
     assert "empty site" in result.stdout
     for name in ("rg.png", "vacancy_role.png"):
         assert (tmp_path / "nvt" / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_run_starts_from_the_engines_own_minimum(tmp_path):
+    summary = run(SMOKE, tmp_path / "min", "xtb", "min", {"md": {"min_fmax": 0.1}}, None)
+    minimized = read(tmp_path / "min/minimized.xyz")
+    assert summary["fmax"] < 0.1 and summary["energy_change_eV"] < 0 and summary["rmsd_from_start_A"] > 0
+    assert minimized.info["charge"] == -1 and minimized.info["minimized_fmax"] < 0.1
+    again = run(SMOKE, tmp_path / "min", "xtb", "min", {"md": {"min_fmax": 0.1}}, None)  # resumes: nothing left
+    assert again["energy_eV"] == pytest.approx(summary["energy_eV"], abs=1e-6)

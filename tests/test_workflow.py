@@ -45,8 +45,8 @@ def test_dry_run_shows_the_whole_dag(workdir):
                                          "atom_start": "1", "relax": "10", "collect": "1", "analyse": "1",
                                          "figures": "1", "picture": "8", "gallery": "1", "viewer": "9",
                                          "charges": "9", "ccs": "9", "counterpoise": "4", "basin_check": "4",
-                                         "basis_check": "10", "basis_counterpoise": "4", "md": "4", "md_sites": "2",
-                                         "all": "1", "total": "89"}
+                                         "basis_check": "10", "basis_counterpoise": "4", "md_min": "2", "md": "4",
+                                         "md_sites": "2", "all": "1", "total": "91"}
 
 
 def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
@@ -315,6 +315,8 @@ def test_md_of_the_smoke_vacancy_with_both_engines(smoke):
     summaries = {}
     for engine in ("xtb", "gpaw"):
         run = root / engine / "vacancy-Hg-kernel"
+        minimum = json.loads((run / "min/summary.json").read_text())
+        assert minimum["fmax"] < 0.3 and minimum["energy_change_eV"] <= 0
         nve = json.loads((run / "nve/summary.json").read_text())
         nvt = json.loads((run / "nvt/summary.json").read_text())
         sites = json.loads((run / "sites.json").read_text())

@@ -606,7 +606,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("start", type=Path, help="relaxed.xyz (or start.xyz) of a structure of the study")
     s.add_argument("outdir", type=Path)
     s.add_argument("--engine", choices=["xtb", "gpaw"], default="xtb")
-    s.add_argument("--ensemble", choices=["nvt", "nve"], default="nvt", help="nve: the energy-drift check")
+    s.add_argument("--ensemble", choices=["min", "nve", "nvt"], default="nvt",
+                   help="min: the engine's own minimum (start the others from it); nve: the energy-drift check")
     s.add_argument("--settings", default="{}", help="JSON: {md: {...}, dft: {...} (gpaw)}")
     s.add_argument("--box-from", type=Path)
     s.set_defaults(func=cmd_md)

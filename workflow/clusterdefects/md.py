@@ -29,7 +29,9 @@ from ase.io import read
 from .errors import InputError
 
 ENGINES = ("xtb", "gpaw")
-ENSEMBLES = ("nvt", "nve")
+#: min: the engine's own minimum (every run starts there: a structure relaxed with another method would dump
+#: its excess energy as heat); nve: the time-step check; nvt: the thermostatted run.
+ENSEMBLES = ("min", "nve", "nvt")
 THERMOSTATS = ("bussi", "langevin")
 COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "rg_A", "s_per_step"]
 
@@ -48,6 +50,8 @@ class MDSettings:
     nve_steps: int = 100            # of the NVE check
     interval: int = 10              # steps between frames
     seed: int = 0
+    min_fmax: float = 0.05          # eV/Å, the minimisation every run starts from
+    min_steps: int = 500
     xtb_method: str = "GFN1-xTB"
     xtb_electronic_temperature: float = 300.0  # K (tblite's Fermi smearing)
 
@@ -70,7 +74,7 @@ class MDSettings:
 
     def physics(self, engine: str) -> dict[str, Any]:
         """What the trajectory depends on (not its length or output): the fingerprint's MD part."""
-        keys = ["temperature", "thermostat", "timestep", "deuterium", "seed",
+        keys = ["temperature", "thermostat", "timestep", "deuterium", "seed", "min_fmax",
                 "taut" if self.thermostat == "bussi" else "friction"]
         if engine == "xtb":
             keys += ["xtb_method", "xtb_electronic_temperature"]
@@ -155,6 +159,49 @@ def drift(rows: pd.DataFrame, n_atoms: int) -> dict[str, float]:
     return {"etot_change_eV": float(e[-1] - e[0]), "etot_max_excursion_eV": float(np.abs(e - e[0]).max()),
             "slope_eV_per_ps": slope, "slope_meV_per_atom_per_ps": 1000.0 * slope / n_atoms,
             "ekin_std_eV": float(rows["ekin_eV"].std())}
+
+
+def minimize(atoms: Atoms, calc: Any, settings: MDSettings, outdir: Path, meta: dict[str, Any], write: Any,
+             say: Any) -> dict[str, Any]:
+    """The engine's own minimum near ``atoms`` (BFGS to ``min_fmax``), resumable from ``min.traj`` and its
+    Hessian; writes ``minimized.xyz`` (the start's info kept) and ``summary.json``."""
+    from ase.optimize import BFGS
+
+    from .fileio import write_json, write_xyz
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    traj = outdir / "min.traj"
+    given = atoms.positions.copy()
+    frames = read_frames(traj)
+    start_energy = None
+    if frames:
+        atoms.positions = frames[-1].positions
+        start_energy = float(frames[0].get_potential_energy())
+        say(f"{meta['structure_id']}: resuming the minimisation at step {len(frames) - 1}")
+    atoms.calc = calc
+    t0 = time.perf_counter()
+    opt = BFGS(atoms, trajectory=str(traj), append_trajectory=bool(frames), restart=str(outdir / "hessian.json"),
+               logfile=None)
+    opt.attach(lambda: say(f"min step {opt.nsteps:4d}  E {atoms.get_potential_energy():.4f} eV  "
+                           f"fmax {np.linalg.norm(atoms.get_forces(), axis=1).max():.3f} eV/Å"), interval=5)
+    converged = bool(opt.run(fmax=settings.min_fmax, steps=settings.min_steps))
+    energy = float(atoms.get_potential_energy())
+    fmax = float(np.linalg.norm(atoms.get_forces(), axis=1).max())
+    if not converged:
+        raise InputError(outdir, f"the minimisation stopped at {settings.min_steps} steps with fmax {fmax:.3f} eV/Å",
+                         "raise md.min_steps (the run resumes) or check the structure")
+    out = atoms.copy()
+    out.calc = None
+    out.info = {**atoms.info, "md_engine": meta["fingerprint"]["engine"], "minimized_fmax": fmax}
+    write(outdir / "minimized.xyz", lambda p: write_xyz(p, out))
+    start_energy = start_energy if start_energy is not None else float(read_frames(traj)[0].get_potential_energy())
+    summary = {**meta, "ensemble": "min", "energy_eV": energy, "energy_change_eV": energy - start_energy,
+               "fmax": fmax, "steps": len(read_frames(traj)) - 1, "wall_time_s": round(time.perf_counter() - t0, 1),
+               "rmsd_from_start_A": float(np.sqrt(((out.positions - given) ** 2).sum(axis=1).mean()))}
+    write(outdir / "summary.json", lambda p: write_json(p, summary))
+    say(f"{meta['structure_id']}: minimised with {meta['fingerprint']['engine']}: E {energy:.4f} eV "
+        f"({summary['energy_change_eV']:+.3f} eV), fmax {fmax:.3f} eV/Å, {summary['steps']} steps")
+    return summary
 
 
 @dataclass
@@ -302,8 +349,10 @@ def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, An
     if old.exists() and json.loads(old.read_text()) != fingerprint:
         raise InputError(old, "this folder holds a run with other settings", f"remove {outdir} to start again")
     write(old, lambda p: write_json(p, fingerprint))
-    summary = MDRun(outdir, settings, ensemble, engine).run(atoms, calc, {**meta, "fingerprint": fingerprint}, write, say)
-    return summary
+    meta = {**meta, "fingerprint": fingerprint}
+    if ensemble == "min":
+        return minimize(atoms, calc, settings, outdir, meta, write, say)
+    return MDRun(outdir, settings, ensemble, engine).run(atoms, calc, meta, write, say)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -196,6 +196,12 @@ class Study:
         sid_ = StructureId.parse(sid)
         return f"{self.results}/relax/{sid_.doped()}/relaxed.xyz" if sid_.kind == "vacancy" else self.md_start(sid)
 
+    def md_resources(self, engine: str) -> dict[str, int]:
+        """Cores of one MD job: GPAW's MPI ranks (one core each), or xTB's threads in one task."""
+        if engine == "gpaw":
+            return {"threads": self.resources()["tasks"], "tasks": self.resources()["tasks"], "cpus_per_task": 1}
+        return {"threads": self.md["threads"], "tasks": 1, "cpus_per_task": self.md["threads"]}
+
     def md_command(self, engine: str) -> str:
         """The command line of one MD run up to its arguments: GPAW under MPI, xTB on md.threads threads."""
         if engine == "gpaw":

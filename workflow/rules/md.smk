@@ -1,11 +1,12 @@
 # Molecular dynamics of the structures the config lists (config `md`), per engine: xtb (GFN1-xTB, tblite) or
-# gpaw (the study's settings, under MPI). An NVE check of the time step, the thermostatted run, and the site
-# analysis of that run (the empty site over time, migrations, Rg). A killed run goes on from its last frame.
+# gpaw (the study's settings, under MPI). The engine's own minimum (min/), an NVE check of the time step (nve/),
+# the thermostatted run (nvt/), and the site analysis of that run (the empty site over time, migrations, Rg).
+# A killed run goes on from its last frame.
 
 
 rule md:
     input:
-        start=lambda w: study(w).md_start(w.sid),
+        start="results/{preset}/md/{engine}/{sid}/min/minimized.xyz",
         box=lambda w: study(w).box_source("parent") if w.engine == "gpaw" else [],
     output:
         "results/{preset}/md/{engine}/{sid}/{ensemble}/summary.json",
@@ -16,18 +17,35 @@ rule md:
         ensemble="nve|nvt",
     conda:
         "../../envs/gpaw.yaml"
-    threads: lambda w: study(w).resources()["tasks"] if w.engine == "gpaw" else study(w).md["threads"]
+    threads: lambda w: study(w).md_resources(w.engine)["threads"]
     resources:
-        tasks=lambda w: study(w).resources()["tasks"] if w.engine == "gpaw" else 1,
-        cpus_per_task=lambda w: 1 if w.engine == "gpaw" else study(w).md["threads"],
+        tasks=lambda w: study(w).md_resources(w.engine)["tasks"],
+        cpus_per_task=lambda w: study(w).md_resources(w.engine)["cpus_per_task"],
         mem_mb=lambda w: study(w).resources()["mem_mb"],
         runtime=lambda w: study(w).resources()["runtime"],
     params:
         command=lambda w: study(w).md_command(w.engine),
         args=lambda w: study(w).md_args(w.engine),
+        ensemble=lambda w: w.ensemble,
         outdir=lambda w, output: str(Path(output[0]).parent),
     shell:
-        "{params.command} {input.start} {params.outdir} --ensemble {wildcards.ensemble} {params.args} > {log} 2>&1"
+        "{params.command} {input.start} {params.outdir} --ensemble {params.ensemble} {params.args} > {log} 2>&1"
+
+
+use rule md as md_min with:
+    input:
+        start=lambda w: study(w).md_start(w.sid),
+        box=lambda w: study(w).box_source("parent") if w.engine == "gpaw" else [],
+    output:
+        summary="results/{preset}/md/{engine}/{sid}/min/summary.json",
+        minimized="results/{preset}/md/{engine}/{sid}/min/minimized.xyz",
+    log:
+        "results/{preset}/logs/md-{engine}-{sid}-min.log",
+    params:
+        command=lambda w: study(w).md_command(w.engine),
+        args=lambda w: study(w).md_args(w.engine),
+        ensemble="min",
+        outdir=lambda w, output: str(Path(output[0]).parent),
 
 
 rule md_sites:
