@@ -277,3 +277,21 @@ def test_basis_check_refuses_checks_of_other_settings():
     checks["parent"]["fingerprint"] = "other"
     with pytest.raises(InputError, match="different settings"):
         check_results(RESULTS, checks)
+
+
+def test_dopant_scan_sets_the_dopants_side_by_side(tmp_path):
+    from clusterdefects.figures import dopant_scan_figure
+
+    results = [*RESULTS, result("doped-Au-centre", -101.0, "Ag28AuC72H48S24", charge=-3),
+               result("doped-Au-crown", -100.7, "Ag28AuC72H48S24", charge=-3), result("atom-Au", 0.2, "Au")]
+    energies = analysis.relative_energies(results, {})
+    scan = analysis.dopant_scan(energies, analysis.fragmentation_energies(results, {"doped-Hg-crown": 0.25}))
+    scan = scan.set_index("dopant")
+    assert scan.loc["Au", "lowest_site"] == "centre" and scan.loc["Hg", "lowest_site"] == "crown"
+    assert scan.loc["Au", "relative_energy_eV_crown"] == pytest.approx(0.3)
+    assert scan.loc["Hg", "gap_to_next_eV"] == pytest.approx(0.5) and scan.loc["Au", "charge"] == -3
+    # lowest doped (crown, -99.5) -> lowest vacancy (crown, -97.25) + Hg atom (0.5), and less the counterpoise 0.25
+    assert scan.loc["Hg", "dopant_loss_eV"] == pytest.approx(2.75) and scan.loc["Hg", "dopant_loss_cp_eV"] == pytest.approx(2.5)
+    assert np.isnan(scan.loc["Au", "dopant_loss_eV"]) and scan.loc["Au", "lowest_vacancy_site"] == ""
+    png = dopant_scan_figure(energies, tmp_path / "scan.png", "test")
+    assert png.read_bytes()[:4] == b"\x89PNG"

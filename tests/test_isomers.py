@@ -100,3 +100,21 @@ def test_study_charges_auto_per_dopant_and_overridden():
     assert (study.charge("doped", "Au"), study.charge("doped", "Cu"), study.charge("vacancy", "Au")) == (-1, -3, 0)
     with pytest.raises(InputError, match="charges.doped"):
         study.charge("doped", "Fe")
+
+
+def test_vacancies_can_be_switched_off_per_dopant():
+    from clusterdefects.errors import InputError
+    from clusterdefects.study import load_study, read_config
+
+    config = read_config(Path(__file__).resolve().parents[1] / "config/config.yaml")
+    system = config["systems"]["Ag29_BDT12"]
+    system.update(dopants=["Hg", "Au", "Pt"], vacancy_dopants=["Hg"])
+    study = load_study(config, "screen")
+    assert len(study.doped_ids()) == 12 and {i.split("-")[1] for i in study.vacancy_ids()} == {"Hg"}
+    assert study.atom_ids() == ["atom-Hg", "atom-Au", "atom-Pt"]
+    assert [f.split("/")[-1] for f in study.counterpoise_files()] == [f"doped-Hg-{s}.json" for s in system["sites"]]
+    finished = {"parent", *study.doped_ids()[4:8], "atom-Au"}  # the Au isomers and atom only
+    assert study.finished_groups(finished) == ["parent", *study.doped_ids()[4:8], "atom-Au"]
+    system["vacancy_dopants"] = ["Cu"]
+    with pytest.raises(InputError, match="vacancy_dopants"):
+        load_study(config, "screen").vacancy_ids()

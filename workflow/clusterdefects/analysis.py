@@ -54,6 +54,7 @@ def relative_energies(results: list[RelaxResult], paper_labels: dict[str, str]) 
             continue
         site = sid.site
         rows.append({"composition": metal_composition(r.formula), "kind": sid.kind, "structure_id": r.structure_id,
+                     "dopant": sid.dopant, "charge": r.charge,
                      "role": site, "paper_label": paper_labels.get(site, ""), "energy_eV": r.energy,
                      "fmax_eV_per_A": r.fmax, "converged": r.converged, "spin_state": r.spin_state,
                      "magmom": r.magmom, **spin_columns(r), "superatom_electrons": r.superatom_electrons,
@@ -63,8 +64,8 @@ def relative_energies(results: list[RelaxResult], paper_labels: dict[str, str]) 
         return frame
     frame["relative_energy_eV"] = frame["energy_eV"] - frame.groupby("composition")["energy_eV"].transform("min")
     columns = ["composition", "structure_id", "role", "paper_label", "energy_eV", "relative_energy_eV",
-               "fmax_eV_per_A", "converged", "spin_state", "magmom", *SPIN_COLUMNS, "superatom_electrons",
-               "point_group", "kind"]
+               "fmax_eV_per_A", "converged", "spin_state", "magmom", *SPIN_COLUMNS, "charge", "superatom_electrons",
+               "point_group", "dopant", "kind"]
     return frame[columns].sort_values(["kind", "relative_energy_eV"]).reset_index(drop=True)
 
 
@@ -96,6 +97,37 @@ def fragmentation_energies(results: list[RelaxResult], corrections: dict[str, fl
                   for d in {sid.dopant for sid, _ in vacancies}}
         frame["product_is_most_stable"] = frame["product_id"].isin(lowest)
     return frame
+
+
+def dopant_scan(energies: pd.DataFrame, fragmentation: pd.DataFrame) -> pd.DataFrame:
+    """One row per dopant: its doped cluster's charge and superatom electrons, each site's relative energy, the
+    lowest site and the gap to the next, and, where its vacancy isomers were computed, their charge and
+    electron count, the lowest vacancy site and the dopant-loss energy (lowest doped -> lowest vacancy + free
+    atom), raw and counterpoise-corrected."""
+    if energies.empty:
+        return pd.DataFrame(columns=["dopant"])
+    rows = []
+    for dopant, doped in energies[energies["kind"] == "doped"].groupby("dopant", sort=False):
+        doped = doped.sort_values("relative_energy_eV")
+        lowest = doped.iloc[0]
+        row: dict[str, Any] = {"dopant": dopant, "composition": lowest["composition"], "charge": int(lowest["charge"]),
+                               "superatom_electrons": lowest["superatom_electrons"], "lowest_site": lowest["role"],
+                               "gap_to_next_eV": float(doped["relative_energy_eV"].iloc[1]) if len(doped) > 1 else np.nan}
+        row.update({f"relative_energy_eV_{role}": float(e) for role, e in zip(doped["role"], doped["relative_energy_eV"])})
+        vacancies = energies[(energies["kind"] == "vacancy") & (energies["dopant"] == dopant)].sort_values("relative_energy_eV")
+        row.update(vacancy_charge=np.nan, vacancy_superatom_electrons=np.nan, lowest_vacancy_site="",
+                   dopant_loss_eV=np.nan, dopant_loss_cp_eV=np.nan)
+        if not vacancies.empty:
+            row.update(vacancy_charge=int(vacancies["charge"].iloc[0]),
+                       vacancy_superatom_electrons=vacancies["superatom_electrons"].iloc[0],
+                       lowest_vacancy_site=vacancies["role"].iloc[0])
+            loss = fragmentation[(fragmentation["parent_id"] == lowest["structure_id"])
+                                 & (fragmentation["product_id"] == vacancies["structure_id"].iloc[0])]
+            if not loss.empty:
+                row.update(dopant_loss_eV=float(loss["fragmentation_energy_eV"].iloc[0]),
+                           dopant_loss_cp_eV=float(loss["fragmentation_energy_cp_eV"].iloc[0]))
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def radius_of_gyration(atoms: Atoms) -> float:

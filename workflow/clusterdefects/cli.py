@@ -346,6 +346,8 @@ def cmd_figures(args: argparse.Namespace) -> None:
     figures.energy_diagram(energies, args.levels, f"relative energies ({args.title})", published)
     frag = pd.read_csv(args.fragmentation)
     figures.fragmentation_heatmap(frag, args.heatmap, f"fragmentation energies ({args.title})")
+    if args.dopants:
+        figures.dopant_scan_figure(energies, args.dopants, f"doped isomers per dopant ({args.title})")
     print(f"wrote {args.levels} and {args.heatmap}")
 
 
@@ -553,6 +555,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("fragmentation", help="tables/fragmentation_energies.csv")
     s.add_argument("--levels", required=True, help="energy-level diagram (PNG) to write")
     s.add_argument("--heatmap", required=True, help="fragmentation heat map (PNG) to write")
+    s.add_argument("--dopants", type=Path, help="the dopant-scan figure (PNG) to write")
     s.add_argument("--title", default="", help="e.g. the preset")
     s.add_argument("--study", help="the resolved study (JSON, as rules pass it): its published values are drawn beside")
     s.set_defaults(func=cmd_figures)

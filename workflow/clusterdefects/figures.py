@@ -89,6 +89,33 @@ def energy_diagram(energies: pd.DataFrame, path: Path, title: str, published: li
     return _save(fig, path)
 
 
+SITE_MARKERS = "os^Dvp*hX"
+
+
+def dopant_scan_figure(energies: pd.DataFrame, path: Path, title: str) -> Path:
+    """Each dopant's doped isomers side by side: relative energy of every site (one marker per site class),
+    with the doped cluster's charge under the dopant."""
+    doped = energies[energies["kind"] == "doped"] if not energies.empty else energies
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * max(1, doped["dopant"].nunique() if not doped.empty else 1), 3.6))
+    if doped.empty:
+        ax.text(0.5, 0.5, "no doped isomer finished yet", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return _save(fig, path)
+    dopants = list(dict.fromkeys(doped["dopant"]))
+    roles = list(dict.fromkeys(doped["role"]))
+    for k, role in enumerate(roles):
+        sel = doped[doped["role"] == role]
+        x = [dopants.index(d) + 0.12 * (k - (len(roles) - 1) / 2) for d in sel["dopant"]]
+        ax.scatter(x, sel["relative_energy_eV"], marker=SITE_MARKERS[k % len(SITE_MARKERS)], s=46, label=role, zorder=3)
+    charges = doped.groupby("dopant", sort=False)["charge"].first()
+    ax.set_xticks(range(len(dopants)), [f"{d}\n({int(charges[d]):+d})" for d in dopants])
+    ax.set_xlim(-0.6, len(dopants) - 0.4)
+    ax.axhline(0.0, color="0.7", lw=0.8, zorder=1)
+    ax.set(ylabel="relative energy (eV)", title=title)
+    ax.legend(title="site", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, path)
+
+
 def fragmentation_heatmap(frag: pd.DataFrame, path: Path, title: str) -> Path:
     """E_frag(doped i -> vacancy j + atom) as a matrix."""
     matrix = frag.pivot(index="parent_id", columns="product_id", values="fragmentation_energy_eV")

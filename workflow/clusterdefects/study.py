@@ -71,8 +71,22 @@ class Study:
     def doped_ids(self) -> list[str]:
         return [str(StructureId("doped", d, s)) for d in self.system["dopants"] for s in self.system["sites"]]
 
+    def vacancy_dopants(self) -> list[str]:
+        """The dopants whose vacancy isomers (and so dopant-loss energies) the study computes: config
+        ``systems.<name>.vacancy_dopants`` (default: every dopant). They are the expensive part of a scan."""
+        chosen = self.system.get("vacancy_dopants", self.system["dopants"])
+        unknown = sorted(set(chosen) - set(self.system["dopants"]))
+        if unknown:
+            raise InputError(CONFIG_FILE, f"systems.{self.system_name}.vacancy_dopants names {unknown}, not dopants",
+                             f"choose from dopants {self.system['dopants']}")
+        return [d for d in self.system["dopants"] if d in chosen]
+
     def vacancy_ids(self) -> list[str]:
-        return [str(StructureId("vacancy", d, s)) for d in self.system["dopants"] for s in self.system["sites"]]
+        return [str(StructureId("vacancy", d, s)) for d in self.vacancy_dopants() for s in self.system["sites"]]
+
+    def loss_doped_ids(self) -> list[str]:
+        """The doped isomers whose dopant-loss energy the study computes (their dopant has vacancy isomers)."""
+        return [str(StructureId("doped", d, s)) for d in self.vacancy_dopants() for s in self.system["sites"]]
 
     def atom_ids(self) -> list[str]:
         return [str(StructureId("atom", d)) for d in self.system["dopants"]]
@@ -85,11 +99,14 @@ class Study:
         """The ids a partial analysis may use: parent and atoms, and each whole set of isomers.
 
         Relative energies compare a composition's isomers with its lowest one, so a set of doped or
-        vacancy isomers counts only once every one of its isomers (and the parent) is finished.
+        vacancy isomers (one dopant, every site) counts only once each of its isomers (and the parent) is finished.
         """
         if "parent" not in finished:
             return []
-        groups = [["parent"], self.doped_ids(), self.vacancy_ids(), self.atom_ids()]
+        sites = self.system["sites"]
+        groups = [["parent"], *([str(StructureId("doped", d, s)) for s in sites] for d in self.system["dopants"]),
+                  *([str(StructureId("vacancy", d, s)) for s in sites] for d in self.vacancy_dopants()),
+                  *([a] for a in self.atom_ids())]
         return [sid for group in groups if set(group) <= finished for sid in group]
 
     def search_ids(self) -> list[str]:
@@ -116,7 +133,7 @@ class Study:
 
     def counterpoise_files(self) -> list[str]:
         """One counterpoise correction per doped isomer (its dopant-loss energy's basis-set superposition)."""
-        return [f"{self.results}/counterpoise/{sid}.json" for sid in self.doped_ids()]
+        return [f"{self.results}/counterpoise/{sid}.json" for sid in self.loss_doped_ids()]
 
     def basin_files(self) -> list[str]:
         """One basin check per doped isomer: it with the dopant put back to the host, against the parent."""
@@ -138,7 +155,7 @@ class Study:
         if not self.basis_check["enabled"]:
             return []
         return ([f"{self.results}/basis_check/{sid}.json" for sid in self.structure_ids()]
-                + [f"{self.results}/basis_check/counterpoise/{sid}.json" for sid in self.doped_ids()])
+                + [f"{self.results}/basis_check/counterpoise/{sid}.json" for sid in self.loss_doped_ids()])
 
     def check_dft_args(self) -> str:
         """The --settings JSON of a basis-check single point: the study's DFT settings at the check basis."""
@@ -231,7 +248,7 @@ class Study:
     def targets(self) -> list[str]:
         """What `snakemake` (rule all) makes for this study."""
         figures = [f"{self.results}/figures/{name}.png" for name in
-                   ("energy_levels", "fragmentation", "gallery", *self.doped_ids(), *self.vacancy_ids())]
+                   ("energy_levels", "fragmentation", "dopant_scan", "gallery", *self.doped_ids(), *self.vacancy_ids())]
         return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(), *self.ccs_files(),
                 f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures,
                 *self.viewer_files(), *self.md_files()]

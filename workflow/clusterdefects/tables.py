@@ -20,6 +20,7 @@ from .results import RelaxResult, check_combinable
 #: Table name -> (file stem, what `show` calls it).
 TABLES = {
     "energies": "relative_energies",
+    "dopants": "dopant_scan",
     "fragmentation": "fragmentation_energies",
     "bonds": "bond_lengths",
     "geometry": "geometry",
@@ -99,6 +100,7 @@ def build_tables(results: list[RelaxResult], relaxed: dict[str, Atoms], starts: 
     return {
         "energies": energies,
         "fragmentation": fragmentation,
+        "dopants": analysis.dopant_scan(energies, fragmentation),
         "bonds": bonds,
         "geometry": analysis.geometry_rows(relaxed),
         "connectivity": pd.DataFrame([analysis.connectivity_changes(sid, starts[sid], atoms)

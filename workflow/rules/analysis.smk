@@ -64,6 +64,11 @@ rule figures:
             caption="../report/fragmentation.rst",
             category="Figures",
         ),
+        dopants=report(
+            "results/{preset}/figures/dopant_scan.png",
+            caption="../report/dopant_scan.rst",
+            category="Figures",
+        ),
     log:
         "results/{preset}/logs/figures.log",
     conda:
@@ -72,7 +77,8 @@ rule figures:
         study=lambda w: study(w).cli_json(),
     shell:
         "clusterdefects figures {input.relative} {input.fragmentation} --levels {output.levels} "
-        "--heatmap {output.heatmap} --title '{wildcards.preset} preset' --study {params.study} > {log} 2>&1"
+        "--heatmap {output.heatmap} --dopants {output.dopants} --title '{wildcards.preset} preset' "
+        "--study {params.study} > {log} 2>&1"
 
 
 rule picture:
