@@ -118,8 +118,8 @@ def test_presets_resolve_and_name_every_setting():
         assert set(s["spin"]) == {"parent", "doped", "vacancy", "atom"}
     assert load_study(config, "production").settings["dft"]["h"] == 0.2
     smoke = load_study(config, "smoke")
-    assert smoke.structure_ids() == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre",
-                                     "vacancy-Hg-kernel", "atom-Hg"]
+    assert smoke.structure_ids() == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "doped-Au-centre", "doped-Au-kernel",
+                                     "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg", "atom-Au"]
     assert json.loads(yaml.safe_load("x: " + smoke.relax_args("atom-Hg"))["x"].strip("'"))["spin"] == "lowest"
     assert load_study(config, "screen").settings["spin"]["vacancy"] == "lowest"
 
@@ -265,3 +265,16 @@ def test_result_round_trips_and_keeps_keys_it_does_not_know(tmp_path):
     path.write_text(json.dumps({"structure_id": "atom-Hg", "energy": 1.19}))
     with pytest.raises(InputError, match="not a relaxation result: no formula, charge, converged, fmax, fingerprint"):
         RelaxResult.read(path)
+
+
+def test_a_free_open_shell_atom_is_not_displaced():
+    """A doublet atom (Au, one valence electron) has no symmetry to break: its start is kept, not NaN."""
+    import numpy as np
+    from ase import Atoms
+
+    from clusterdefects.relax import RelaxSettings, displace_open_shell
+
+    atom = Atoms("Au", positions=[[3.0, 3.0, 3.0]])
+    start, record = displace_open_shell(atom, 0, RelaxSettings(displace=0.03))
+    assert record["closed_shell"] is False and record["displacement"] is None
+    assert np.allclose(start.positions, atom.positions)

@@ -21,8 +21,8 @@ STATE = Path(os.environ.get("CLUSTERDEFECTS_SLURM_DIR", "/tmp/clusterdefects-slu
 # Poll squeue every 5 s instead of the profile's cluster-friendly defaults: the jobs here are short.
 QUICK = ("--profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "5",
          "--seconds-between-status-checks", "5", "--slurm-keep-successful-logs")
-SMOKE_RELAXATIONS = {"parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre", "vacancy-Hg-kernel",
-                     "atom-Hg"}
+SMOKE_RELAXATIONS = {"parent", "doped-Hg-centre", "doped-Hg-kernel", "doped-Au-centre", "doped-Au-kernel",
+                     "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg", "atom-Au"}
 TIMELIMIT_PRESET = """\
 presets:
   timelimit:

@@ -113,5 +113,5 @@ def test_study_table_and_totals(tmp_path):
     text = format_status(rows, study, step_files(study, results))
     assert [r.state for r in rows][:2] == ["done", "stale"]  # the checkpoint's optimizer is not smoke's BFGS
     assert text.splitlines()[3].split()[:3] == ["parent", "done", "paired"]
-    assert "relaxations done 1/6 (1 stale, 4 waiting); basin checks 1/2, counterpoise 0/2" in text
+    assert "relaxations done 1/9 (1 stale, 7 waiting); basin checks 1/4, counterpoise 0/2" in text
     assert text.splitlines()[-1].endswith("CPU time so far 2.33 core-hours")  # (3600 + 600) s x 2 ranks

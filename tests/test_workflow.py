@@ -4,6 +4,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from ase.io import read
@@ -116,7 +117,12 @@ def test_smoke_tables_agree_with_raw_results(smoke):
             assert row["composition"] == comp
             assert row["relative_energy_eV"] == pytest.approx(raw[i] - lowest, abs=1e-9)
     frag = pd.read_csv(tables / "fragmentation_energies.csv")
-    assert len(frag) == 4
+    assert len(frag) == 4  # Hg only: the smoke preset computes no Au vacancies (vacancy_dopants)
+    scan = pd.read_csv(tables / "dopant_scan.csv").set_index("dopant")
+    assert scan.loc["Hg", "charge"] == 0 and scan.loc["Au", "charge"] == -1  # both keep 2 superatom electrons
+    assert (scan["superatom_electrons"] == 2).all() and np.isnan(scan.loc["Au", "dopant_loss_eV"])
+    hg = frag[frag["parent_id"] == "doped-Hg-" + scan.loc["Hg", "lowest_site"]]
+    assert scan.loc["Hg", "dopant_loss_eV"] == pytest.approx(hg["fragmentation_energy_eV"].min())
     for row in frag.itertuples():
         assert row.fragmentation_energy_eV == pytest.approx(raw[row.product_id] + raw["atom-Hg"] - raw[row.parent_id])
         # counterpoise: the doped isomer's four ghost-basis single points, subtracted as computed
@@ -147,7 +153,7 @@ def test_smoke_tables_agree_with_raw_results(smoke):
         rows = list(db.select())
         assert {r.structure_id for r in rows} == set(raw)
         assert all(r.fingerprint == rows[0].fingerprint for r in rows)
-    for name in ("energy_levels", "fragmentation", "doped-Hg-kernel", "vacancy-Hg-kernel"):
+    for name in ("energy_levels", "fragmentation", "dopant_scan", "doped-Hg-kernel", "doped-Au-kernel", "vacancy-Hg-kernel"):
         png = smoke / f"results/smoke/figures/{name}.png"
         assert png.read_bytes()[:4] == b"\x89PNG"
 
@@ -190,10 +196,10 @@ def test_status_after_the_smoke_study(smoke):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     rows = [line.split() for line in out.stdout.splitlines()[3:-1]]
-    assert [r[0] for r in rows] == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre",
-                                    "vacancy-Hg-kernel", "atom-Hg"]
+    assert [r[0] for r in rows] == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "doped-Au-centre",
+                                    "doped-Au-kernel", "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg", "atom-Au"]
     assert all(r[1] == "done" for r in rows)
-    assert "relaxations done 6/6; basin checks 2/2, counterpoise 2/2, cross sections 5/5" in out.stdout.splitlines()[-1]
+    assert "relaxations done 9/9; basin checks 4/4, counterpoise 2/2, cross sections 7/7" in out.stdout.splitlines()[-1]
 
 
 def test_a_preset_only_in_an_override_file_runs_to_its_tables(smoke):

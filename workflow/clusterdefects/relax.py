@@ -103,9 +103,9 @@ def displace_open_shell(start: Atoms, charge: int, relax: RelaxSettings) -> tupl
 
     count = cluster_electrons(start, charge)
     record: dict[str, Any] = {"superatom_electrons": count, "closed_shell": is_closed_shell(count)}
-    if record["closed_shell"] or relax.displace <= 0:
-        return start, {**record, "displacement": None}
     moved = [a.index for a in start if a.symbol not in NONMETALS or a.symbol == "S"]
+    if record["closed_shell"] or relax.displace <= 0 or len(moved) < 2:  # a free atom has no symmetry to break
+        return start, {**record, "displacement": None}
     step = np.random.default_rng(relax.seed).normal(size=(len(moved), 3))
     step -= step.mean(axis=0)
     step *= relax.displace / np.sqrt((step**2).sum(axis=1).mean())
