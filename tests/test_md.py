@@ -86,9 +86,11 @@ def test_a_killed_process_resumes_when_run_again(tmp_path):
     assert f"resuming xtb nvt at step {2 * (written - 1)}" in resumed.stdout
     times = pd.read_csv(out / "steps.csv")["time_fs"]
     assert (times.diff().dropna() == 2.0).all() and times.iloc[-1] == 2 * written + 2
-    warmer = json.dumps({"md": {"steps": 2 * written + 4, "interval": 2, "temperature": 400.0}})
-    refused = subprocess.run(md_command(SMOKE, out, "--settings", warmer), capture_output=True, text=True)
-    assert refused.returncode == 2 and "other settings" in refused.stderr and str(out) in refused.stderr
+    warmer = json.dumps({"md": {"steps": 4, "interval": 2, "temperature": 400.0}})  # physics: never resumed
+    afresh = subprocess.run(md_command(SMOKE, out, "--settings", warmer), capture_output=True, text=True)
+    assert afresh.returncode == 0 and "other settings: moved to" in afresh.stdout and "resuming" not in afresh.stdout
+    assert pd.read_csv(out / "steps.csv")["step"].tolist() == [0, 2, 4]
+    assert json.loads((out.with_name("long.stale") / "fingerprint.json").read_text())["temperature"] == 290.0
 
 
 def test_settings_that_break_with_h_atoms_are_refused(tmp_path):
@@ -153,3 +155,23 @@ def test_every_run_starts_from_the_engines_own_minimum(tmp_path):
     assert minimized.info["charge"] == -1 and minimized.info["minimized_fmax"] < 0.1
     again = run(SMOKE, tmp_path / "min", "xtb", "min", {"md": {"min_fmax": 0.1}}, None)  # resumes: nothing left
     assert again["energy_eV"] == pytest.approx(summary["energy_eV"], abs=1e-6)
+
+
+def test_a_snapshot_is_placed_among_the_static_isomers_of_its_settings():
+    from clusterdefects.errors import InputError
+    from clusterdefects.md import snapshot_energy
+    from clusterdefects.results import RelaxResult
+
+    def result(sid, energy, **over):
+        data = {"structure_id": sid, "energy": energy, "formula": "Ag28C72H48S24", "charge": -2, "fmax": 0.01,
+                "converged": True, "spin_state": "paired", "magmom": 0.0, "fingerprint": "f", **over}
+        return RelaxResult.from_dict(data, f"{sid}/result.json")
+
+    statics = [result("vacancy-Hg-centre", -10.0), result("vacancy-Hg-tetrahedral", -11.7),
+               result("vacancy-Hg-icosahedral", -11.3)]
+    found = snapshot_energy(result("vacancy-Hg-centre", -11.5), statics)
+    assert found["relative_energy_eV"] == pytest.approx(0.2)
+    assert found["lower_than"] == ["vacancy-Hg-icosahedral", "vacancy-Hg-centre"]
+    assert "+0.200 eV" in found["verdict"] and "below 2 of 3" in found["verdict"]
+    with pytest.raises(InputError, match="fingerprint"):
+        snapshot_energy(result("vacancy-Hg-centre", -11.5, fingerprint="other"), statics)

@@ -47,7 +47,8 @@ def test_dry_run_shows_the_whole_dag(workdir):
                                          "figures": "1", "picture": "8", "gallery": "1", "viewer": "9",
                                          "charges": "9", "ccs": "9", "counterpoise": "4", "basin_check": "4",
                                          "basis_check": "10", "basis_counterpoise": "4", "md_min": "2", "md": "4",
-                                         "md_sites": "2", "all": "1", "total": "91"}
+                                         "md_sites": "2", "md_snapshot": "2", "md_snapshot_energy": "2",
+                                         "all": "1", "total": "95"}
 
 
 def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
@@ -195,11 +196,16 @@ def test_status_after_the_smoke_study(smoke):
     out = subprocess.run([str(BIN / "clusterdefects"), "status", "--preset", "smoke"], cwd=smoke,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    rows = [line.split() for line in out.stdout.splitlines()[3:-1]]
+    lines = out.stdout.splitlines()
+    totals = next(k for k, line in enumerate(lines) if line.startswith("relaxations done"))
+    rows = [line.split() for line in lines[3:totals]]
     assert [r[0] for r in rows] == ["parent", "doped-Hg-centre", "doped-Hg-kernel", "doped-Au-centre",
                                     "doped-Au-kernel", "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg", "atom-Au"]
     assert all(r[1] == "done" for r in rows)
-    assert "relaxations done 9/9; basin checks 4/4, counterpoise 2/2, cross sections 7/7" in out.stdout.splitlines()[-1]
+    assert "relaxations done 9/9; basin checks 4/4, counterpoise 2/2, cross sections 7/7" in lines[totals]
+    md = lines[totals + 1:]  # one line per MD run: each stage's steps done of its total
+    assert [line.split(":")[0] for line in md] == ["md xtb vacancy-Hg-kernel", "md gpaw vacancy-Hg-kernel"]
+    assert all("min done, nve 4/4 steps done" in line and "nvt 6/6 steps done" in line for line in md)
 
 
 def test_a_preset_only_in_an_override_file_runs_to_its_tables(smoke):
@@ -322,7 +328,7 @@ def test_md_of_the_smoke_vacancy_with_both_engines(smoke):
     for engine in ("xtb", "gpaw"):
         run = root / engine / "vacancy-Hg-kernel"
         minimum = json.loads((run / "min/summary.json").read_text())
-        assert minimum["fmax"] < 0.3 and minimum["energy_change_eV"] <= 0
+        assert minimum["fmax"] < 0.5 and minimum["energy_change_eV"] <= 0
         nve = json.loads((run / "nve/summary.json").read_text())
         nvt = json.loads((run / "nvt/summary.json").read_text())
         sites = json.loads((run / "sites.json").read_text())
@@ -333,3 +339,7 @@ def test_md_of_the_smoke_vacancy_with_both_engines(smoke):
         summaries[engine] = nvt
     assert summaries["gpaw"]["fingerprint"]["dft_fingerprint"] and "dft_fingerprint" not in summaries["xtb"]["fingerprint"]
     assert summaries["gpaw"]["s_per_step"] > 0
+    placed = json.loads((root / "xtb/vacancy-Hg-kernel/snapshot.json").read_text())  # its last frame, by GPAW
+    assert {r["structure_id"] for r in placed["static_isomers"]} == {"vacancy-Hg-centre", "vacancy-Hg-kernel"}
+    static = RelaxResult.read(smoke / "results/smoke/relax/vacancy-Hg-kernel/result.json")
+    assert placed["fingerprint"] == static.fingerprint and "lowest static isomer" in placed["verdict"]

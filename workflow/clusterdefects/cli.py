@@ -267,10 +267,12 @@ def cmd_parent_search(args: argparse.Namespace) -> None:
 def cmd_status(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .status import format_status, step_files, study_status
+    from .status import format_status, md_status, step_files, study_status
 
     study = resolve_study(args)
     print(format_status(study_status(study, Path(args.results)), study, step_files(study, Path(args.results))))
+    for line in md_status(study, Path(args.results)):
+        print(line)
 
 
 def cmd_gpaw(args: argparse.Namespace) -> None:
@@ -334,6 +336,18 @@ def cmd_md_sites(args: argparse.Namespace) -> None:
     for event in sites["migrations"]:
         print(f"  {event['time_fs']:8.1f} fs  atom {event['atom']:3d}  {event['from_class']}[{event['from_site']}] -> "
               f"{event['to_class']}[{event['to_site']}]")
+
+
+def cmd_md_snapshot(args: argparse.Namespace) -> None:
+    from .md import snapshot_energy
+    from .results import RelaxResult
+
+    found = snapshot_energy(RelaxResult.read(args.snapshot), [RelaxResult.read(p) for p in args.static],
+                            args.allow_unconverged)
+    write_json(args.output, found)
+    print(f"{found['structure_id']} after MD ({args.snapshot}): {found['verdict']}")
+    for row in found["static_isomers"]:
+        print(f"  {row['structure_id']:28s} {row['relative_energy_eV']:+.3f} eV ({row['spin_state']})")
 
 
 def cmd_figures(args: argparse.Namespace) -> None:
@@ -622,6 +636,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--sites", type=Path, required=True, help="the study's sites.csv")
     s.add_argument("-o", "--output", type=Path, required=True)
     s.set_defaults(func=cmd_md_sites)
+
+    s = sub.add_parser("md-snapshot", help="an MD run's last frame, relaxed with GPAW, among the static isomers")
+    s.add_argument("snapshot", type=Path, help="result.json of the relaxed last frame")
+    s.add_argument("--static", type=Path, nargs="+", required=True, help="result.json of the static isomers")
+    s.add_argument("--allow-unconverged", action="store_true", help="compare relaxations that hit the step limit")
+    s.add_argument("-o", "--output", type=Path, required=True)
+    s.set_defaults(func=cmd_md_snapshot)
 
     s = sub.add_parser("atom", help="an isolated atom")
     s.add_argument("symbol")

@@ -27,6 +27,7 @@ from ase.data import atomic_masses, atomic_numbers
 from ase.io import read
 
 from .errors import InputError
+from .results import RelaxResult
 
 ENGINES = ("xtb", "gpaw")
 #: min: the engine's own minimum (every run starts there: a structure relaxed with another method would dump
@@ -294,6 +295,24 @@ class MDRun:
             f"{row['s_per_step']:.2f} s/step")
 
 
+def snapshot_energy(snapshot: RelaxResult, statics: list[RelaxResult], allow_unconverged: bool = False) -> dict[str, Any]:
+    """The DFT energy of a structure MD found (its last frame, relaxed at the study's settings) among the
+    static isomers of its composition: relative to the lowest of them. Refuses results of other settings."""
+    from .results import check_combinable
+
+    check_combinable([*statics, snapshot], allow_unconverged)
+    lowest = min(statics, key=lambda r: r.energy)
+    rows = sorted(({"structure_id": r.structure_id, "energy_eV": r.energy, "relative_energy_eV": r.energy - lowest.energy,
+                    "spin_state": r.spin_state} for r in statics), key=lambda row: row["energy_eV"])
+    relative = snapshot.energy - lowest.energy
+    below = [row["structure_id"] for row in rows if row["energy_eV"] > snapshot.energy]
+    return {"structure_id": snapshot.structure_id, "snapshot": str(snapshot.path), "energy_eV": snapshot.energy,
+            "relative_energy_eV": relative, "spin_state": snapshot.spin_state, "converged": snapshot.converged,
+            "fingerprint": snapshot.fingerprint, "lower_than": below, "static_isomers": rows,
+            "verdict": (f"the MD structure lies {relative:+.3f} eV from the lowest static isomer "
+                        f"({lowest.structure_id}); below {len(below)} of {len(rows)}")}
+
+
 def load_start(path: Path) -> tuple[Atoms, dict[str, Any]]:
     """The structure an MD run starts from (non-periodic) and what identifies it (id, charge)."""
     try:
@@ -309,20 +328,38 @@ def load_start(path: Path) -> tuple[Atoms, dict[str, Any]]:
     return atoms, meta
 
 
-def calculator(engine: str, settings: MDSettings, charge: int, dft_cfg: dict[str, Any] | None, atoms: Atoms,
-               txt: str | None, box_from: Path | None) -> tuple[Any, Atoms, dict[str, Any]]:
-    """The engine's calculator, the atoms in its box (GPAW), and the fingerprint of the energies it gives."""
+def engine_fingerprint(engine: str, settings: MDSettings, dft_cfg: dict[str, Any] | None) -> dict[str, Any]:
+    """What the energies and the trajectory depend on: the engine, its settings and the MD physics."""
     if engine == "xtb":
         from importlib.metadata import version
 
-        return (xtb_calculator(settings, charge), atoms,
-                {"engine": "xtb", "tblite": version("tblite"), **settings.physics("xtb")})
+        return {"engine": "xtb", "tblite": version("tblite"), **settings.physics("xtb")}
+    from .dft import DFTSettings
+
+    return {"engine": "gpaw", "dft_fingerprint": DFTSettings.from_config(dft_cfg or {}).fingerprint(),
+            **settings.physics("gpaw")}
+
+
+def calculator(engine: str, settings: MDSettings, charge: int, dft_cfg: dict[str, Any] | None, atoms: Atoms,
+               txt: str | None, box_from: Path | None) -> tuple[Any, Atoms]:
+    """The engine's calculator and the atoms in its box (GPAW: the study's box)."""
+    if engine == "xtb":
+        return xtb_calculator(settings, charge), atoms
     from .dft import DFTSettings, box_for, boxed, make_calculator
 
     dft = DFTSettings.from_config(dft_cfg or {})
     box = box_for(read(box_from) if box_from else atoms, dft.vacuum, dft.h)
-    return (make_calculator(dft, charge, txt), boxed(atoms, dft.vacuum, dft.h, box),
-            {"engine": "gpaw", "dft_fingerprint": dft.fingerprint(), **settings.physics("gpaw")})
+    return make_calculator(dft, charge, txt), boxed(atoms, dft.vacuum, dft.h, box)
+
+
+def set_aside(folder: Path, stale: Path) -> None:
+    """``folder`` renamed to ``stale`` (an older one there removed), and ``folder`` made again, empty."""
+    import shutil
+
+    if stale.exists():
+        shutil.rmtree(stale)
+    folder.rename(stale)
+    folder.mkdir()
 
 
 def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, Any], box_from: Path | None) -> dict[str, Any]:
@@ -332,23 +369,33 @@ def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, An
     settings = MDSettings.from_config(cfg.get("md", {}))
     atoms, meta = load_start(start)
     if engine == "gpaw":
-        from .mpi import on_rank0, say
+        from .mpi import on_rank0, say, world
 
         def write(path: Path, fn: Any) -> None:
             on_rank0(lambda: fn(path))
+
+        barrier = world().barrier
     else:
         def say(text: str) -> None:
             print(text, flush=True)
 
         def write(path: Path, fn: Any) -> None:
             fn(path)
+
+        def barrier() -> None:
+            pass
     outdir.mkdir(parents=True, exist_ok=True)
-    calc, atoms, fingerprint = calculator(engine, settings, meta["charge"], cfg.get("dft"), atoms,
-                                          str(outdir / "gpaw.txt") if engine == "gpaw" else None, box_from)
+    fingerprint = engine_fingerprint(engine, settings, cfg.get("dft"))
     old = outdir / "fingerprint.json"
-    if old.exists() and json.loads(old.read_text()) != fingerprint:
-        raise InputError(old, "this folder holds a run with other settings", f"remove {outdir} to start again")
+    other = old.exists() and json.loads(old.read_text()) != fingerprint
+    barrier()  # every rank has decided from the files before rank 0 changes them
+    if other:  # a run with other physics is never resumed: moved aside, begun afresh
+        stale = outdir.with_name(outdir.name + ".stale")
+        say(f"{outdir} holds a run with other settings: moved to {stale}, starting afresh")
+        write(stale, lambda p: set_aside(outdir, p))
     write(old, lambda p: write_json(p, fingerprint))
+    calc, atoms = calculator(engine, settings, meta["charge"], cfg.get("dft"), atoms,
+                             str(outdir / "gpaw.txt") if engine == "gpaw" else None, box_from)
     meta = {**meta, "fingerprint": fingerprint}
     if ensemble == "min":
         return minimize(atoms, calc, settings, outdir, meta, write, say)

@@ -198,6 +198,34 @@ def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, 
             for name, paths in files.items()}
 
 
+def md_status(study: Study, results_root: Path = Path("results")) -> list[str]:
+    """One line per MD run that has started: each stage's steps done of its total, and the speed."""
+    import pandas as pd
+
+    lines = []
+    total = {"nve": study.md.get("nve_steps", 100), "nvt": study.md.get("steps", 2000)}
+    for engine, sid in study.md_runs():
+        run = results_root / study.preset / "md" / engine / sid
+        if not run.is_dir():
+            continue
+        parts = []
+        if (run / "min/summary.json").is_file():
+            parts.append("min done")
+        elif (run / "min").is_dir():
+            parts.append("min not finished")
+        for ensemble in ("nve", "nvt"):
+            steps = run / ensemble / "steps.csv"
+            if not steps.is_file():
+                continue
+            table = pd.read_csv(steps)
+            done = "done" if (run / ensemble / "summary.json").is_file() else "so far"
+            speed = table["s_per_step"].iloc[1:].mean() if len(table) > 1 else float("nan")
+            parts.append(f"{ensemble} {int(table['step'].iloc[-1])}/{total[ensemble]} steps {done} "
+                         f"({table['time_fs'].iloc[-1] / 1000:.2f} ps, {speed:.1f} s/step)")
+        lines.append(f"md {engine} {sid}: {', '.join(parts) or 'started'}")
+    return lines
+
+
 def _cell(value: Any, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 

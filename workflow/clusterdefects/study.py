@@ -187,7 +187,7 @@ class Study:
     def md(self) -> dict[str, Any]:
         """The molecular-dynamics settings (config `md`; off where a config has none)."""
         return {"enabled": False, "engines": ["xtb"], "structures": [], "start": "relaxed", "threads": 1,
-                **self.settings.get("md", {})}
+                "snapshot": False, **self.settings.get("md", {})}
 
     def md_runs(self) -> list[tuple[str, str]]:
         """(engine, structure id) of every MD run the config asks for."""
@@ -201,8 +201,14 @@ class Study:
 
     def md_files(self) -> list[str]:
         """Per run: the NVE check and the site analysis of the thermostatted run (which needs the run)."""
-        return [f"{self.results}/md/{engine}/{sid}/{name}" for engine, sid in self.md_runs()
-                for name in ("nve/summary.json", "sites.json")]
+        names = ["nve/summary.json", "sites.json", *(["snapshot.json"] if self.md["snapshot"] else [])]
+        return [f"{self.results}/md/{engine}/{sid}/{name}" for engine, sid in self.md_runs() for name in names]
+
+    def static_isomers(self, sid: str) -> list[str]:
+        """result.json of every static isomer of the same kind and dopant as ``sid`` (one composition)."""
+        s = StructureId.parse(sid)
+        ids = self.doped_ids() if s.kind == "doped" else self.vacancy_ids() if s.kind == "vacancy" else [sid]
+        return [f"{self.results}/relax/{i}/result.json" for i in ids if i == sid or StructureId.parse(i).dopant == s.dopant]
 
     def md_start(self, sid: str) -> str:
         """Where an MD run starts: the relaxed structure, or (md.start: start) the structure as made."""
@@ -228,7 +234,7 @@ class Study:
 
     def md_args(self, engine: str) -> str:
         """--settings JSON of an MD run (the study's DFT settings for GPAW) and its box, shell-quoted."""
-        md = {k: v for k, v in self.md.items() if k not in ("enabled", "engines", "structures", "start", "threads")}
+        md = {k: v for k, v in self.md.items() if k not in ("enabled", "engines", "structures", "start", "threads", "snapshot")}
         cfg = {"md": md, **({"dft": self.settings["dft"]} if engine == "gpaw" else {})}
         box = f" {self.box_flag('parent')}" if engine == "gpaw" else ""
         return f"--engine {engine} --settings {shlex.quote(json.dumps(cfg, separators=(',', ':')))}{box}"

@@ -9,7 +9,8 @@ rule md:
         start="results/{preset}/md/{engine}/{sid}/min/minimized.xyz",
         box=lambda w: study(w).box_source("parent") if w.engine == "gpaw" else [],
     output:
-        "results/{preset}/md/{engine}/{sid}/{ensemble}/summary.json",
+        summary="results/{preset}/md/{engine}/{sid}/{ensemble}/summary.json",
+        final="results/{preset}/md/{engine}/{sid}/{ensemble}/final.xyz",
     log:
         "results/{preset}/logs/md-{engine}-{sid}-{ensemble}.log",
     wildcard_constraints:
@@ -69,3 +70,54 @@ rule md_sites:
     shell:
         "clusterdefects md-sites {params.run} --start {input.start} --template {input.template} --sites {input.sites} "
         "-o {output.sites} > {log} 2>&1"
+
+
+rule md_snapshot:
+    # The last frame of the thermostatted run, relaxed with GPAW at the study's settings (box, spin policy of
+    # its kind): a structure MD found gets an energy beside the static isomers.
+    input:
+        start="results/{preset}/md/{engine}/{sid}/nvt/final.xyz",
+        box=lambda w: study(w).box_source(w.sid),
+    output:
+        result="results/{preset}/md/{engine}/{sid}/snapshot/result.json",
+        xyz="results/{preset}/md/{engine}/{sid}/snapshot/relaxed.xyz",
+    log:
+        "results/{preset}/logs/md_snapshot-{engine}-{sid}.log",
+    wildcard_constraints:
+        engine="xtb|gpaw",
+    priority: 1
+    conda:
+        "../../envs/gpaw.yaml"
+    threads: lambda w: study(w).resources()["tasks"]
+    resources:
+        tasks=lambda w: study(w).resources()["tasks"],
+        cpus_per_task=lambda w: study(w).resources()["cpus_per_task"],
+        mem_mb=lambda w: study(w).resources()["mem_mb"],
+        runtime=lambda w: study(w).resources()["runtime"],
+        mpi=lambda w: study(w).resources()["mpi"],
+    params:
+        settings=lambda w: study(w).relax_args(w.sid),
+        box=lambda w: study(w).box_flag(w.sid),
+        outdir=lambda w, output: str(Path(output.result).parent),
+    shell:
+        "clusterdefects gpaw --ranks {resources.tasks} --mpi '{resources.mpi}' relax -- {input.start} {params.outdir} "
+        "--settings {params.settings} {params.box} > {log} 2>&1"
+
+
+rule md_snapshot_energy:
+    input:
+        snapshot="results/{preset}/md/{engine}/{sid}/snapshot/result.json",
+        static=lambda w: study(w).static_isomers(w.sid),
+    output:
+        "results/{preset}/md/{engine}/{sid}/snapshot.json",
+    log:
+        "results/{preset}/logs/md_snapshot_energy-{engine}-{sid}.log",
+    wildcard_constraints:
+        engine="xtb|gpaw",
+    conda:
+        "../../envs/gpaw.yaml"
+    params:
+        unconverged=lambda w: study(w).unconverged_flag(),
+    shell:
+        "clusterdefects md-snapshot {input.snapshot} --static {input.static} {params.unconverged} -o {output} "
+        "> {log} 2>&1"
