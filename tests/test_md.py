@@ -153,6 +153,7 @@ def test_every_run_starts_from_the_engines_own_minimum(tmp_path):
     minimized = read(tmp_path / "min/minimized.xyz")
     assert summary["fmax"] < 0.1 and summary["energy_change_eV"] < 0 and summary["rmsd_from_start_A"] > 0
     assert minimized.info["charge"] == -1 and minimized.info["minimized_fmax"] < 0.1
+    assert not (tmp_path / "min/hessian.json").exists()  # kept only while it can be resumed
     again = run(SMOKE, tmp_path / "min", "xtb", "min", {"md": {"min_fmax": 0.1}}, None)  # resumes: nothing left
     assert again["energy_eV"] == pytest.approx(summary["energy_eV"], abs=1e-6)
 

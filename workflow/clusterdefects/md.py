@@ -195,6 +195,7 @@ def minimize(atoms: Atoms, calc: Any, settings: MDSettings, outdir: Path, meta: 
     out.calc = None
     out.info = {**atoms.info, "md_engine": meta["fingerprint"]["engine"], "minimized_fmax": fmax}
     write(outdir / "minimized.xyz", lambda p: write_xyz(p, out))
+    write(outdir / "hessian.json", lambda p: p.unlink(missing_ok=True))  # the optimizer's state: only for resuming
     start_energy = start_energy if start_energy is not None else float(read_frames(traj)[0].get_potential_energy())
     summary = {**meta, "ensemble": "min", "energy_eV": energy, "energy_change_eV": energy - start_energy,
                "fmax": fmax, "steps": len(read_frames(traj)) - 1, "wall_time_s": round(time.perf_counter() - t0, 1),
