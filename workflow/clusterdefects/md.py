@@ -34,7 +34,7 @@ ENGINES = ("xtb", "gpaw")
 #: its excess energy as heat); nve: the time-step check; nvt: the thermostatted run.
 ENSEMBLES = ("min", "nve", "nvt")
 THERMOSTATS = ("bussi", "langevin")
-COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "rg_A", "s_per_step"]
+COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "rg_A", "s_per_step", "scf_iterations"]
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,10 @@ def dynamics(atoms: Atoms, settings: MDSettings, ensemble: str, step: int) -> An
 def frame_row(atoms: Atoms, step: int, settings: MDSettings, s_per_step: float) -> dict[str, float]:
     epot = float(atoms.get_potential_energy())
     ekin = float(atoms.get_kinetic_energy())
+    iterations = getattr(atoms.calc, "get_number_of_iterations", None)  # GPAW: of the last step's SCF
     return {"step": step, "time_fs": step * settings.timestep, "temperature_K": float(atoms.get_temperature()),
             "epot_eV": epot, "ekin_eV": ekin, "etot_eV": epot + ekin, "rg_A": radius_of_gyration(atoms),
-            "s_per_step": s_per_step}
+            "s_per_step": s_per_step, "scf_iterations": int(iterations()) if iterations else None}
 
 
 def read_frames(path: Path) -> list[Atoms]:
