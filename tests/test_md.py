@@ -176,3 +176,11 @@ def test_a_snapshot_is_placed_among_the_static_isomers_of_its_settings():
     assert "+0.200 eV" in found["verdict"] and "below 2 of 3" in found["verdict"]
     with pytest.raises(InputError, match="fingerprint"):
         snapshot_energy(result("vacancy-Hg-centre", -11.5, fingerprint="other"), statics)
+
+
+def test_a_finished_run_is_extended_from_where_it_ended(tmp_path):
+    """A length that is no multiple of the interval ends on a short block; a longer run goes on from it."""
+    run(SMOKE, tmp_path / "nvt", "xtb", "nvt", {"md": {"steps": 5, "interval": 2}}, None)
+    longer = run(SMOKE, tmp_path / "nvt", "xtb", "nvt", {"md": {"steps": 9, "interval": 2}}, None)
+    assert pd.read_csv(tmp_path / "nvt/steps.csv")["step"].tolist() == [0, 2, 4, 5, 7, 9]
+    assert longer["steps"] == 9 and longer["frames"] == 6

@@ -241,7 +241,7 @@ class MDRun:
         if frames:
             atoms.positions = frames[-1].positions
             atoms.set_momenta(frames[-1].get_momenta())
-            step = (len(frames) - 1) * s.interval
+            step = int(rows[-1]["step"]) if len(rows) == len(frames) else (len(frames) - 1) * s.interval
             say(f"{meta['structure_id']}: resuming {self.engine} {self.ensemble} at step {step} ({len(frames)} frames)")
         else:
             maxwell_boltzmann_start(atoms, s.temperature, s.seed)
@@ -249,7 +249,6 @@ class MDRun:
         atoms.set_constraint(FixCom())
         atoms.calc = calc
         with Trajectory(str(self.traj), "a" if frames else "w", master=None) as traj:
-            t_block = time.perf_counter()
             if not frames:
                 rows.append(frame_row(atoms, 0, s, 0.0))
                 traj.write(atoms)
