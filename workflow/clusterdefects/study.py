@@ -219,11 +219,14 @@ class Study:
         sid_ = StructureId.parse(sid)
         return f"{self.results}/relax/{sid_.doped()}/relaxed.xyz" if sid_.kind == "vacancy" else self.md_start(sid)
 
-    def md_resources(self, engine: str) -> dict[str, int]:
-        """Cores of one MD job: GPAW's MPI ranks (one core each), or xTB's threads in one task."""
+    def md_resources(self, engine: str) -> dict[str, Any]:
+        """Cores of one MD job: GPAW's MPI ranks (one core each), or xTB's threads in one task. ``mpi`` is set
+        for GPAW only (None drops the resource): the SLURM executor starts an MPI job's command as it is, and
+        wraps any other in ``srun -n1``."""
         if engine == "gpaw":
-            return {"threads": self.resources()["tasks"], "tasks": self.resources()["tasks"], "cpus_per_task": 1}
-        return {"threads": self.md["threads"], "tasks": 1, "cpus_per_task": self.md["threads"]}
+            r = self.resources()
+            return {"threads": r["tasks"], "tasks": r["tasks"], "cpus_per_task": 1, "mpi": r["mpi"]}
+        return {"threads": self.md["threads"], "tasks": 1, "cpus_per_task": self.md["threads"], "mpi": None}
 
     def md_command(self, engine: str) -> str:
         """The command line of one MD run up to its arguments: GPAW under MPI, xTB on md.threads threads."""

@@ -24,7 +24,7 @@ rule md:
         cpus_per_task=lambda w: study(w).md_resources(w.engine)["cpus_per_task"],
         mem_mb=lambda w: study(w).resources()["mem_mb"],
         runtime=lambda w: study(w).resources()["runtime"],
-        mpi=lambda w: study(w).resources()["mpi"],  # the SLURM executor then starts the command as it is
+        mpi=lambda w: study(w).md_resources(w.engine)["mpi"],
     params:
         command=lambda w: study(w).md_command(w.engine),
         args=lambda w: study(w).md_args(w.engine),
