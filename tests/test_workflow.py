@@ -83,7 +83,8 @@ def test_screen_parent_and_sites(workdir):
 
 
 def test_smoke_relaxes_every_structure(smoke):
-    ids = ["parent", "doped-Hg-centre", "doped-Hg-kernel", "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg"]
+    ids = ["parent", "doped-Hg-centre", "doped-Hg-kernel", "doped-Au-centre", "doped-Au-kernel",
+           "vacancy-Hg-centre", "vacancy-Hg-kernel", "atom-Hg", "atom-Au"]
     results = {sid: RelaxResult.read(smoke / f"results/smoke/relax/{sid}/result.json") for sid in ids}
     assert len({r.fingerprint for r in results.values()}) == 1
     assert all(r.mpi_ranks == 2 for r in results.values())
@@ -138,7 +139,7 @@ def test_smoke_tables_agree_with_raw_results(smoke):
     connectivity = pd.read_csv(tables / "connectivity.csv", keep_default_na=False)
     assert set(connectivity["structure_id"]) == set(raw)
     basins = pd.read_csv(tables / "basin_check.csv")
-    assert set(basins["from"]) == {"doped-Hg-centre", "doped-Hg-kernel"}
+    assert set(basins["from"]) == {f"doped-{x}-{site}" for x in ("Hg", "Au") for site in ("centre", "kernel")}
     for row in basins.to_dict("records"):  # the doped isomer with Ag put back, against the parent's energy
         check = json.loads((smoke / f"results/smoke/basin_check/{row['from']}/result.json").read_text())
         assert check["formula"] == "Ag5H4S4" and check["charge"] == -1
@@ -260,7 +261,7 @@ def test_basis_check_and_hirshfeld_cross_sections_on_the_smoke_study(smoke):
     frag = pd.read_csv(root / "tables/basis_fragmentation.csv")
     assert frag["counterpoise_correction_eV_dzp"].notna().all()
     compare = pd.read_csv(root / "tables/comparison.csv", keep_default_na=False)
-    assert compare["quantity"].str.contains("isomer order, basis check dzp vs sz\\(dzp\\)").sum() == 2
+    assert compare["quantity"].str.contains("isomer order, basis check dzp vs sz\\(dzp\\)").sum() == 3  # Ag4Hg, Ag4Au, Ag4
     ccs = pd.read_csv(root / "tables/ccs.csv")
     assert set(ccs["charge_model"]) == {"Hirshfeld (GPAW)"} and (ccs["ccs_A2"] > 50).all()
     for sid in ccs["structure_id"]:
@@ -282,7 +283,7 @@ def test_parent_search_relaxes_its_candidates_and_keeps_the_lowest(smoke):
     result = snakemake(smoke, "--config", "preset=smoke", "--", "results/smoke/parent_search.csv")
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(smoke / "results/smoke/parent_search.csv", keep_default_na=False)
-    assert set(table["candidate"]) == {"model", "basin-hg-centre", "basin-hg-kernel"}
+    assert set(table["candidate"]) == {"model", *(f"basin-{x}-{site}" for x in ("hg", "au") for site in ("centre", "kernel"))}
     assert table["lowest"].sum() == 1 and table.loc[0, "lowest"] and table.loc[0, "delta_eV"] == 0.0
     results = {name: RelaxResult.read(smoke / f"results/smoke/relax/parent-search-{name}/result.json")
                for name in table["candidate"]}
@@ -295,7 +296,7 @@ def test_parent_search_relaxes_its_candidates_and_keeps_the_lowest(smoke):
     basin_start = read(smoke / "results/smoke/relax/parent-search-basin-hg-kernel/start.xyz")
     assert basin_start.get_chemical_formula("metal") == "Ag5H4S4"  # Hg put back to Ag
     chosen = json.loads((smoke / "results/smoke/parent_search/parent.json").read_text())
-    assert chosen["candidate"] == table.loc[0, "candidate"] and len(chosen["parent_search"]) == 3
+    assert chosen["candidate"] == table.loc[0, "candidate"] and len(chosen["parent_search"]) == 5
     assert read(smoke / "results/smoke/parent_search/parent.xyz").get_chemical_formula("metal") == "Ag5H4S4"
 
 
