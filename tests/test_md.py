@@ -40,14 +40,16 @@ def test_nve_check_conserves_the_total_energy(tmp_path):
     drift = summary["nve_drift"]
     steps = pd.read_csv(tmp_path / "nve/steps.csv")
     assert summary["steps"] == 20 and len(steps) == 11 and steps["time_fs"].iloc[-1] == 20.0
-    assert steps["temperature_K"].iloc[0] == pytest.approx(290.0, rel=0.2)  # three dof fewer for FixCom
+    assert steps["temperature_K"].iloc[0] == pytest.approx(290.0, rel=1e-9)  # over the 3N - 3 dof FixCom leaves
     assert abs(drift["etot_change_eV"]) < 2e-3 and drift["etot_max_excursion_eV"] < 5e-3  # 1 fs, D masses
     assert steps["epot_eV"].std() > 10 * drift["etot_max_excursion_eV"] / 3  # energy flows; the sum holds
 
 
-def test_a_run_cut_off_by_a_kill_goes_on_from_its_last_frame_with_its_momenta(uninterrupted, tmp_path):
-    """What a kill leaves (three frames and the start of a fourth, a table one row ahead) is resumed to
-    the same trajectory as a run never stopped: momenta and thermostat random numbers are restored."""
+@pytest.mark.parametrize("table_rows", [4, 2, 0])
+def test_a_run_cut_off_by_a_kill_goes_on_from_its_last_frame_with_its_momenta(uninterrupted, tmp_path, table_rows):
+    """What a kill leaves (three frames and the start of a fourth; a table ahead, behind or missing) is
+    resumed to the same trajectory as a run never stopped: momenta and thermostat random numbers are
+    restored, and the table is rebuilt from the frames, each of which carries its row."""
     from ase.io.trajectory import Trajectory
 
     cut = tmp_path / "nvt"
@@ -57,7 +59,8 @@ def test_a_run_cut_off_by_a_kill_goes_on_from_its_last_frame_with_its_momenta(un
             traj.write(frame)
     with open(cut / "md.traj", "ab") as fh:
         fh.write(b"\x00" * 97)  # a frame half-written
-    write_text(cut / "steps.csv", pd.read_csv(uninterrupted / "steps.csv").head(4).to_csv(index=False))
+    if table_rows:
+        write_text(cut / "steps.csv", pd.read_csv(uninterrupted / "steps.csv").head(table_rows).to_csv(index=False))
     (cut / "fingerprint.json").write_text((uninterrupted / "fingerprint.json").read_text())
     result = subprocess.run(md_command(SMOKE, cut, "--settings", json.dumps(SHORT)), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -65,7 +68,9 @@ def test_a_run_cut_off_by_a_kill_goes_on_from_its_last_frame_with_its_momenta(un
     a, b = read(uninterrupted / "final.xyz"), read(cut / "final.xyz")
     assert np.abs(a.positions - b.positions).max() < 1e-5
     assert len(read_frames(cut / "md.traj")) == 5
-    assert pd.read_csv(cut / "steps.csv")["step"].tolist() == [0, 2, 4, 6, 8]
+    resumed, whole = pd.read_csv(cut / "steps.csv"), pd.read_csv(uninterrupted / "steps.csv")
+    assert resumed["step"].tolist() == [0, 2, 4, 6, 8]
+    pd.testing.assert_frame_equal(resumed.drop(columns="s_per_step"), whole.drop(columns="s_per_step"), atol=1e-6)
 
 
 def test_a_killed_process_resumes_when_run_again(tmp_path):
@@ -135,7 +140,8 @@ def test_site_analysis_of_a_vacancy_run(smoke_sites, tmp_path):
     vacancy.info.update(charge=-1, structure_id="vacancy-Hg-test", vacancy_index=int(metals[0]))
     write_xyz(tmp_path / "start.xyz", vacancy)
     run(tmp_path / "start.xyz", tmp_path / "nvt", "xtb", "nvt", SHORT, None)
-    track, summary = analyse_run(tmp_path / "nvt/md.traj", parent, smoke_sites, int(metals[0]), 1.0, 2)
+    track, summary = analyse_run(tmp_path / "nvt/md.traj", parent, smoke_sites, int(metals[0]))
+    assert track.times_fs.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]  # from the frames' own rows
     label = template_label = SiteTemplate.from_structure(parent, smoke_sites).labels[0]
     assert summary["start_empty"] == label and summary["frames"] == 5
     assert track.vacancy_roles()[0] == template_label
@@ -184,3 +190,24 @@ def test_a_finished_run_is_extended_from_where_it_ended(tmp_path):
     longer = run(SMOKE, tmp_path / "nvt", "xtb", "nvt", {"md": {"steps": 9, "interval": 2}}, None)
     assert pd.read_csv(tmp_path / "nvt/steps.csv")["step"].tolist() == [0, 2, 4, 5, 7, 9]
     assert longer["steps"] == 9 and longer["frames"] == 6
+
+
+def test_a_run_from_another_start_is_never_resumed(tmp_path):
+    """The start structure is part of the fingerprint: a run made from a structure that has since changed
+    (a relaxation redone) is set aside, and the minimisation does not depend on the dynamics' settings."""
+    from clusterdefects.md import engine_fingerprint
+
+    settings = {"md": {"nve_steps": 2, "interval": 2}}
+    run(SMOKE, tmp_path / "nve", "xtb", "nve", settings, None)
+    moved = read(SMOKE)
+    moved.positions[0] += 0.01
+    write_xyz(tmp_path / "moved.xyz", moved)
+    result = subprocess.run(md_command(tmp_path / "moved.xyz", tmp_path / "nve", "--ensemble", "nve", "--settings",
+                                       json.dumps(settings)), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "other settings: moved to" in result.stdout and "resuming" not in result.stdout
+    start = read(SMOKE)
+    cold, hot = MDSettings(temperature=290.0), MDSettings(temperature=400.0, steps=9)
+    assert engine_fingerprint("xtb", "min", cold, None, start, -1) == engine_fingerprint("xtb", "min", hot, None, start, -1)
+    assert engine_fingerprint("xtb", "nvt", cold, None, start, -1) != engine_fingerprint("xtb", "nvt", hot, None, start, -1)
+    assert engine_fingerprint("xtb", "nvt", cold, None, start, -1) != engine_fingerprint("xtb", "nvt", cold, None, moved, -1)

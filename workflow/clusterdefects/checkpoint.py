@@ -41,10 +41,15 @@ class Progress:
         return cls(**json.loads(path.read_text())) if path.is_file() else cls()
 
 
+def structure_digest(atoms: Atoms) -> str:
+    """A short hash of a structure's elements and positions (to 1e-5 Å): what a saved state was started from."""
+    return hashlib.sha256(np.round(atoms.positions, 5).tobytes() + str(atoms.symbols).encode()).hexdigest()[:16]
+
+
 def checkpoint_identity(start: Atoms, dft: DFTSettings, optimizer: str, spin: str, charge: int,
                         box: np.ndarray | None = None) -> dict:
     """What a checkpoint must match to be resumed: start geometry, settings, box, optimizer, spin, charge."""
-    digest = hashlib.sha256(np.round(start.positions, 5).tobytes() + str(start.symbols).encode()).hexdigest()[:16]
+    digest = structure_digest(start)
     edges = box_for(start, dft.vacuum, dft.h) if box is None else np.asarray(box)
     return {"start": digest, "fingerprint": dft.fingerprint(), "box": [round(float(x), 4) for x in edges],
             "optimizer": optimizer, "spin": spin, "charge": charge}

@@ -319,8 +319,7 @@ def cmd_md_sites(args: argparse.Namespace) -> None:
     start = read(args.start)
     vacancy_index = start.info.get("vacancy_index")
     template = read(args.template) if args.template else start
-    track, sites = analyse_run(run_dir / "md.traj", template, args.sites,
-                               None if vacancy_index is None else int(vacancy_index), settings.timestep, settings.interval)
+    track, sites = analyse_run(run_dir / "md.traj", template, args.sites, None if vacancy_index is None else int(vacancy_index))
     label = f"{summary['structure_id']}, {summary['engine']} {summary['ensemble']} {settings.temperature:g} K"
     steps = pd.read_csv(run_dir / "steps.csv")
     figures.md_radius_of_gyration(steps, run_dir / "rg.png", f"radius of gyration: {label}")

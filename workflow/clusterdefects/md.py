@@ -34,6 +34,8 @@ ENGINES = ("xtb", "gpaw")
 #: its excess energy as heat); nve: the time-step check; nvt: the thermostatted run.
 ENSEMBLES = ("min", "nve", "nvt")
 THERMOSTATS = ("bussi", "langevin")
+#: the key of a frame's row (step, time, energies, ...) in its ``info``: md.traj alone says where a run stands
+ROW_KEY = "md_row"
 COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "rg_A", "s_per_step", "scf_iterations"]
 
 
@@ -73,10 +75,11 @@ class MDSettings:
             raise ValueError(f"a {self.timestep} fs step is unstable with H atoms: use md.timestep 0.5 or "
                              "md.deuterium true (1 fs)")
 
-    def physics(self, engine: str) -> dict[str, Any]:
-        """What the trajectory depends on (not its length or output): the fingerprint's MD part."""
-        keys = ["temperature", "thermostat", "timestep", "deuterium", "seed", "min_fmax",
-                "taut" if self.thermostat == "bussi" else "friction"]
+    def physics(self, engine: str, ensemble: str = "nvt") -> dict[str, Any]:
+        """What the run depends on (not its length or output): the fingerprint's MD part. The minimisation
+        depends on its fmax alone, the NVE check on the start temperature and the step, the NVT run on all."""
+        keys = (["min_fmax"] if ensemble == "min" else ["temperature", "timestep", "deuterium", "seed"] +
+                (["thermostat", "taut" if self.thermostat == "bussi" else "friction"] if ensemble == "nvt" else []))
         if engine == "xtb":
             keys += ["xtb_method", "xtb_electronic_temperature"]
         return {k: getattr(self, k) for k in keys}
@@ -104,12 +107,14 @@ def radius_of_gyration(atoms: Atoms) -> float:
 
 
 def maxwell_boltzmann_start(atoms: Atoms, temperature: float, seed: int) -> None:
-    """Momenta at ``temperature`` (seeded), then no net momentum or rotation."""
+    """Momenta drawn at ``temperature`` (seeded), no net momentum or rotation, then scaled so that the
+    temperature over the degrees of freedom the constraints leave (``FixCom``: 3N - 3) is exactly it."""
     from ase.md.velocitydistribution import Stationary, ZeroRotation, thermalize_momenta
 
-    thermalize_momenta(atoms, temperature, exact_temperature=True, rng=np.random.default_rng(seed))
+    thermalize_momenta(atoms, temperature, rng=np.random.default_rng(seed))
     Stationary(atoms)
     ZeroRotation(atoms)
+    atoms.set_momenta(atoms.get_momenta() * np.sqrt(temperature / atoms.get_temperature()))
 
 
 def dynamics(atoms: Atoms, settings: MDSettings, ensemble: str, step: int) -> Any:
@@ -125,7 +130,7 @@ def dynamics(atoms: Atoms, settings: MDSettings, ensemble: str, step: int) -> An
     if settings.thermostat == "bussi":
         return Bussi(atoms, dt, temperature_K=settings.temperature, taut=settings.taut * units.fs, rng=rng)
     return Langevin(atoms, dt, temperature_K=settings.temperature, friction=settings.friction / units.fs,
-                    fixcm=True, rng=rng)
+                    fixcm=False, rng=rng)  # the centre of mass: the FixCom constraint
 
 
 def frame_row(atoms: Atoms, step: int, settings: MDSettings, s_per_step: float) -> dict[str, float]:
@@ -138,18 +143,21 @@ def frame_row(atoms: Atoms, step: int, settings: MDSettings, s_per_step: float) 
 
 
 def read_frames(path: Path) -> list[Atoms]:
-    """The frames written so far (none if the file is missing); a frame cut off by a kill is dropped."""
+    """The frames written so far (none if the file is missing); a last frame cut off by a kill is dropped,
+    an unreadable frame before it is an error."""
     from ase.io.trajectory import Trajectory
 
     if not path.exists():
         return []
     frames = []
-    try:
-        with Trajectory(str(path)) as traj:
-            for k in range(len(traj)):
+    with Trajectory(str(path)) as traj:
+        for k in range(len(traj)):
+            try:
                 frames.append(traj[k])
-    except Exception:  # noqa: BLE001 - a truncated last frame: keep what reads
-        pass
+            except (OSError, ValueError, KeyError, EOFError) as err:
+                if k < len(traj) - 1:
+                    raise InputError(path, f"frame {k} of {len(traj)} cannot be read ({err})",
+                                     "remove the run's folder to start it afresh") from None
     return frames
 
 
@@ -237,22 +245,28 @@ class MDRun:
         atoms = atoms.copy()
         atoms.set_masses(md_masses(atoms, s.deuterium))
         frames = read_frames(self.traj)
-        rows = self._old_rows(len(frames))
+        rows = [dict(frame.info[ROW_KEY]) for frame in frames]  # each frame carries its own row
+        atoms.set_constraint(FixCom())
         if frames:
             atoms.positions = frames[-1].positions
             atoms.set_momenta(frames[-1].get_momenta())
-            step = int(rows[-1]["step"]) if len(rows) == len(frames) else (len(frames) - 1) * s.interval
+            step = int(rows[-1]["step"])
             say(f"{meta['structure_id']}: resuming {self.engine} {self.ensemble} at step {step} ({len(frames)} frames)")
         else:
             maxwell_boltzmann_start(atoms, s.temperature, s.seed)
             step = 0
-        atoms.set_constraint(FixCom())
         atoms.calc = calc
+
+        def write_frame(row: dict[str, float]) -> None:
+            rows.append(row)
+            atoms.info[ROW_KEY] = row
+            traj.write(atoms)
+            write(self.outdir / "steps.csv", lambda p: write_text(p, pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False)))
+            self._progress(row, say)
+
         with Trajectory(str(self.traj), "a" if frames else "w", master=None) as traj:
             if not frames:
-                rows.append(frame_row(atoms, 0, s, 0.0))
-                traj.write(atoms)
-                self._progress(rows[-1], say)
+                write_frame(frame_row(atoms, 0, s, 0.0))
             dyn = dynamics(atoms, s, self.ensemble, step)
             while step < self.total_steps:
                 n = min(s.interval, self.total_steps - step)
@@ -261,21 +275,18 @@ class MDRun:
                     dyn.rng = np.random.default_rng([s.seed, step])
                 dyn.run(n)
                 step += n
-                rows.append(frame_row(atoms, step, s, (time.perf_counter() - t_block) / n))
-                traj.write(atoms)
-                write(self.outdir / "steps.csv", lambda p: write_text(p, pd.DataFrame(rows, columns=COLUMNS).to_csv(index=False)))
-                self._progress(rows[-1], say)
+                write_frame(frame_row(atoms, step, s, (time.perf_counter() - t_block) / n))
         frame = pd.DataFrame(rows, columns=COLUMNS)
         write(self.outdir / "steps.csv", lambda p: write_text(p, frame.to_csv(index=False)))
         final = atoms.copy()
         final.set_constraint()
         final.calc = None
-        final.info = {**{k: v for k, v in meta.items() if k != "fingerprint"}, "md_engine": self.engine, "md_ensemble": self.ensemble, "md_time_fs": float(step * s.timestep)}
+        final.info = {**{k: v for k, v in meta.items() if k not in ("fingerprint", ROW_KEY)}, "md_engine": self.engine, "md_ensemble": self.ensemble, "md_time_fs": float(step * s.timestep)}
         final.set_masses(None)
         write(self.outdir / "final.xyz", lambda p: write_xyz(p, final))
         timed = frame["s_per_step"].iloc[1:]
         summary = {**meta, "engine": self.engine, "ensemble": self.ensemble, "settings": asdict(s),
-                   "physics": s.physics(self.engine), "steps": int(step), "time_fs": float(step * s.timestep),
+                   "physics": s.physics(self.engine, self.ensemble), "steps": int(step), "time_fs": float(step * s.timestep),
                    "frames": len(frame), "mean_temperature_K": float(frame["temperature_K"].iloc[1:].mean()),
                    "rg_mean_A": float(frame["rg_A"].mean()), "rg_min_A": float(frame["rg_A"].min()),
                    "rg_max_A": float(frame["rg_A"].max()), "s_per_step": float(timed.mean()) if len(timed) else None}
@@ -283,12 +294,6 @@ class MDRun:
             summary["nve_drift"] = drift(frame, len(atoms))
         write(self.outdir / "summary.json", lambda p: write_json(p, summary))
         return summary
-
-    def _old_rows(self, n_frames: int) -> list[dict[str, float]]:
-        path = self.outdir / "steps.csv"
-        if not n_frames or not path.exists():
-            return []
-        return pd.read_csv(path).head(n_frames).to_dict("records")
 
     def _progress(self, row: dict[str, float], say: Any) -> None:
         say(f"step {int(row['step']):6d}  t {row['time_fs']:8.1f} fs  T {row['temperature_K']:6.1f} K  "
@@ -329,16 +334,20 @@ def load_start(path: Path) -> tuple[Atoms, dict[str, Any]]:
     return atoms, meta
 
 
-def engine_fingerprint(engine: str, settings: MDSettings, dft_cfg: dict[str, Any] | None) -> dict[str, Any]:
-    """What the energies and the trajectory depend on: the engine, its settings and the MD physics."""
+def engine_fingerprint(engine: str, ensemble: str, settings: MDSettings, dft_cfg: dict[str, Any] | None,
+                       start: Atoms, charge: int) -> dict[str, Any]:
+    """What the energies and the trajectory depend on: the start structure and charge, the engine and its
+    settings, and the MD physics of the ensemble."""
+    from .checkpoint import structure_digest
+
+    common = {"start": structure_digest(start), "charge": charge, **settings.physics(engine, ensemble)}
     if engine == "xtb":
         from importlib.metadata import version
 
-        return {"engine": "xtb", "tblite": version("tblite"), **settings.physics("xtb")}
+        return {"engine": "xtb", "tblite": version("tblite"), **common}
     from .dft import DFTSettings
 
-    return {"engine": "gpaw", "dft_fingerprint": DFTSettings.from_config(dft_cfg or {}).fingerprint(),
-            **settings.physics("gpaw")}
+    return {"engine": "gpaw", "dft_fingerprint": DFTSettings.from_config(dft_cfg or {}).fingerprint(), **common}
 
 
 def calculator(engine: str, settings: MDSettings, charge: int, dft_cfg: dict[str, Any] | None, atoms: Atoms,
@@ -386,7 +395,7 @@ def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, An
         def barrier() -> None:
             pass
     outdir.mkdir(parents=True, exist_ok=True)
-    fingerprint = engine_fingerprint(engine, settings, cfg.get("dft"))
+    fingerprint = engine_fingerprint(engine, ensemble, settings, cfg.get("dft"), atoms, meta["charge"])
     old = outdir / "fingerprint.json"
     other = old.exists() and json.loads(old.read_text()) != fingerprint
     barrier()  # every rank has decided from the files before rank 0 changes them

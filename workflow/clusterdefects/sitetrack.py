@@ -118,10 +118,10 @@ def start_sites(template: SiteTemplate, vacancy_site: int | None) -> np.ndarray:
     return np.array([s for s in range(len(template)) if s != vacancy_site], dtype=int)
 
 
-def analyse_run(traj: Path, template_structure: Atoms, sites_csv: Path, vacancy_index: int | None,
-                timestep_fs: float, interval: int) -> tuple[SiteTrack, dict[str, object]]:
+def analyse_run(traj: Path, template_structure: Atoms, sites_csv: Path,
+                vacancy_index: int | None) -> tuple[SiteTrack, dict[str, object]]:
     """Track the metal sites of an MD trajectory (``md.traj``); the summary names the empty site over time."""
-    from .md import read_frames
+    from .md import ROW_KEY, read_frames
 
     frames = read_frames(traj)
     if not frames:
@@ -129,7 +129,7 @@ def analyse_run(traj: Path, template_structure: Atoms, sites_csv: Path, vacancy_
     template = SiteTemplate.from_structure(template_structure, sites_csv)
     metals_in_template = metal_indices(template_structure)
     vacancy_site = None if vacancy_index is None else int(np.flatnonzero(metals_in_template == vacancy_index)[0])
-    times = np.arange(len(frames)) * interval * timestep_fs
+    times = np.array([frame.info[ROW_KEY]["time_fs"] for frame in frames])
     result = track(template, frames, times, start_sites(template, vacancy_site))
     roles = result.vacancy_roles()
     changes = [{"time_fs": float(times[k]), "empty": roles[k]} for k in range(len(roles)) if k == 0 or roles[k] != roles[k - 1]]

@@ -235,9 +235,12 @@ class Study:
             return f"clusterdefects gpaw --ranks {r['tasks']} --mpi '{r['mpi']}' md --"
         return f"OMP_NUM_THREADS={self.md['threads']} clusterdefects md"
 
-    def md_args(self, engine: str) -> str:
-        """--settings JSON of an MD run (the study's DFT settings for GPAW) and its box, shell-quoted."""
+    def md_args(self, engine: str, ensemble: str = "nvt") -> str:
+        """--settings JSON of an MD run (the study's DFT settings for GPAW) and its box, shell-quoted. The
+        minimisation gets only what it uses, so that a longer or hotter run does not redo it."""
         md = {k: v for k, v in self.md.items() if k not in ("enabled", "engines", "structures", "start", "threads", "snapshot")}
+        if ensemble == "min":
+            md = {k: v for k, v in md.items() if k in ("min_fmax", "min_steps", "xtb_method", "xtb_electronic_temperature")}
         cfg = {"md": md, **({"dft": self.settings["dft"]} if engine == "gpaw" else {})}
         box = f" {self.box_flag('parent')}" if engine == "gpaw" else ""
         return f"--engine {engine} --settings {shlex.quote(json.dumps(cfg, separators=(',', ':')))}{box}"

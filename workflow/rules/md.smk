@@ -45,7 +45,7 @@ use rule md as md_min with:
         "results/{preset}/logs/md-{engine}-{sid}-min.log",
     params:
         command=lambda w: study(w).md_command(w.engine),
-        args=lambda w: study(w).md_args(w.engine),
+        args=lambda w: study(w).md_args(w.engine, "min"),
         ensemble="min",
         outdir=lambda w, output: str(Path(output[0]).parent),
 
