@@ -81,6 +81,7 @@ def check_basin(doped_path: Path, outdir: Path, parent_result: RelaxResult, dft:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .mpi import exit_status
     from .relax import RelaxSettings, SCFFailure
 
     p = argparse.ArgumentParser(prog="clusterdefects.basin", description=__doc__.splitlines()[0])
@@ -91,13 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--box-from", type=Path)
     args = p.parse_args(argv)
     cfg = json.loads(args.settings)
-    try:
-        check_basin(args.doped, args.outdir, RelaxResult.read(args.parent_result), DFTSettings.from_config(cfg.get("dft", {})),
-                    RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), args.box_from)
-    except (InputError, SCFFailure) as err:
-        print(f"clusterdefects.basin: error: {args.doped}: {err}", file=sys.stderr, flush=True)
-        return 2
-    return 0
+    return exit_status("clusterdefects.basin", args.doped, lambda: check_basin(
+        args.doped, args.outdir, RelaxResult.read(args.parent_result), DFTSettings.from_config(cfg.get("dft", {})),
+        RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), args.box_from), (InputError, SCFFailure))
 
 
 if __name__ == "__main__":

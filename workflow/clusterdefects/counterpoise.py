@@ -145,6 +145,7 @@ def run_counterpoise(doped_path: Path, out: Path, dft: DFTSettings, host_charge:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .mpi import exit_status
     from .results import RelaxResult
 
     p = argparse.ArgumentParser(prog="clusterdefects.counterpoise", description=__doc__.splitlines()[0])
@@ -156,15 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--atom-result", type=Path, required=True, help="result.json of the free dopant atom")
     p.add_argument("--box-from", type=Path, help="structure whose box the study shares")
     args = p.parse_args(argv)
-    try:
+    def counterpoise() -> None:
         vacancy, atom = RelaxResult.read(args.vacancy_result), RelaxResult.read(args.atom_result)
         run_counterpoise(args.doped, args.output, DFTSettings.from_config(json.loads(args.settings).get("dft", {})),
                          int(vacancy.charge), vacancy.spin_state, atom.spin_state, args.box_from,
                          args.output.parent / "logs" / args.output.stem)
-    except InputError as err:
-        print(f"clusterdefects.counterpoise: error: {err}", file=sys.stderr, flush=True)
-        return 2
-    return 0
+
+    return exit_status("clusterdefects.counterpoise", None, counterpoise, (InputError,))
 
 
 if __name__ == "__main__":

@@ -421,12 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", default="{}", help="JSON: {md: {...}, dft: {...} (gpaw)}")
     p.add_argument("--box-from", type=Path)
     args = p.parse_args(argv)
-    try:
-        run(args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from)
-    except (InputError, ValueError) as err:
-        print(f"clusterdefects md: error: {args.start}: {err}", file=sys.stderr, flush=True)
-        return 2
-    return 0
+    from .mpi import exit_status
+
+    return exit_status("clusterdefects md", args.start, lambda: run(
+        args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from), (InputError, ValueError))
 
 
 if __name__ == "__main__":

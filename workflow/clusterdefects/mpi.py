@@ -82,3 +82,16 @@ def save_json(path: Path, data: Any) -> None:
     from .fileio import write_json
 
     on_rank0(lambda: write_json(path, data))
+
+
+def exit_status(prog: str, subject: object, call: Callable[[], Any], errors: tuple[type[Exception], ...]) -> int:
+    """The exit status of one step's ``main``: 0, or 2 after rank 0 printed a known error as
+    '<prog>: error: <subject>: <error>' (the error names the fix)."""
+    try:
+        call()
+    except errors as err:
+        if world().rank == 0:
+            where = f"{subject}: " if subject is not None else ""
+            print(f"{prog}: error: {where}{err}", file=sys.stderr, flush=True)
+        return 2
+    return 0

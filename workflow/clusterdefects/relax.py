@@ -30,7 +30,7 @@ from .checkpoint import (Progress, checkpoint_identity, final_hessian, forget_op
                          mark_running, prepare_checkpoint, resume_positions, seed_hessian)
 from .dft import SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, initial_magmoms, make_calculator, versions
 from .errors import InputError
-from .mpi import on_rank0, save_json, say, world
+from .mpi import exit_status, on_rank0, save_json, say, world
 from .results import RelaxResult
 
 #: PreconLBFGS: ASE's default (Exp preconditioner from 100 atoms on, Armijo line search, whose trial
@@ -353,15 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--box-from", type=Path, help="structure whose box this one shares (the study's parent start)")
     args = p.parse_args(argv)
     cfg = json.loads(args.settings)
-    try:
-        relax_structure(args.start, args.outdir, DFTSettings.from_config(cfg.get("dft", {})),
-                        RelaxSettings.from_config(cfg.get("relax", {})), cfg.get("spin", "paired"), cfg.get("meta"),
-                        args.hessian_from, args.box_from)
-    except (InputError, SCFFailure) as err:
-        if world().rank == 0:
-            print(f"clusterdefects.relax: error: {args.start}: {err}", file=sys.stderr, flush=True)
-        return 2
-    return 0
+    return exit_status("clusterdefects.relax", args.start, lambda: relax_structure(
+        args.start, args.outdir, DFTSettings.from_config(cfg.get("dft", {})), RelaxSettings.from_config(cfg.get("relax", {})),
+        cfg.get("spin", "paired"), cfg.get("meta"), args.hessian_from, args.box_from), (InputError, SCFFailure))
 
 
 if __name__ == "__main__":

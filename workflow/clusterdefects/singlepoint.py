@@ -81,6 +81,8 @@ def single_point(structure: Path, relaxation: RelaxResult, dft: DFTSettings, out
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .mpi import exit_status
+
     p = argparse.ArgumentParser(prog="clusterdefects.singlepoint", description=__doc__.splitlines()[0])
     p.add_argument("structure", type=Path, help="relaxed.xyz of a relaxation")
     p.add_argument("-o", "--output", type=Path, required=True)
@@ -89,13 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--box-from", type=Path)
     p.add_argument("--no-charges", action="store_true", help="skip the Hirshfeld charges")
     args = p.parse_args(argv)
-    try:
-        single_point(args.structure, RelaxResult.read(args.relaxation), DFTSettings.from_config(json.loads(args.settings)
-                     .get("dft", {})), args.output, args.box_from, args.output.parent / "logs", not args.no_charges)
-    except InputError as err:
-        print(f"clusterdefects.singlepoint: error: {args.structure}: {err}", file=sys.stderr, flush=True)
-        return 2
-    return 0
+    return exit_status("clusterdefects.singlepoint", args.structure, lambda: single_point(
+        args.structure, RelaxResult.read(args.relaxation), DFTSettings.from_config(json.loads(args.settings).get("dft", {})),
+        args.output, args.box_from, args.output.parent / "logs", not args.no_charges), (InputError,))
 
 
 if __name__ == "__main__":
