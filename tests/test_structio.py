@@ -127,3 +127,24 @@ def test_results_are_written_readable_by_others_as_the_umask_allows(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_the_electron_count_comes_from_the_ligands_not_the_metal_contacts():
+    """Ag5(SH)4-: 5 - 4 + 1 = 2 superatom electrons. An S that drifted off its metal still withdraws one
+    electron (the count of a relaxed vacancy equals its start's); a bare S withdraws two."""
+    from ase.io import read
+
+    from clusterdefects.pipeline import cluster_electrons, thiolate_count
+    from conftest import ROOT
+
+    atoms = read(ROOT / "structures" / "Ag5_SH4.xyz")
+    assert thiolate_count(atoms) == 4 and cluster_electrons(atoms, -1) == 2
+    s, h = [a.index for a in atoms if a.symbol == "S"][0], [a.index for a in atoms if a.symbol == "H"]
+    h_of_s = min(h, key=lambda k: atoms.get_distance(s, k))
+    centre = atoms.get_center_of_mass()
+    away = atoms.copy()
+    shift = 4.0 * (away.positions[s] - centre) / np.linalg.norm(away.positions[s] - centre)
+    away.positions[[s, h_of_s]] += shift  # the SH group 4 Å further out: no Ag-S contact left
+    assert cluster_electrons(away, -1) == 2
+    del away[h_of_s]
+    assert thiolate_count(away) == 5

@@ -34,10 +34,14 @@ def load_cluster(path: str | Path, host: str | None = None, report: ReadReport |
 
 
 def thiolate_count(atoms: Atoms) -> int:
-    """Chalcogen atoms bonded to a metal (one electron each is withdrawn from the superatom)."""
-    symbols = atoms.get_chemical_symbols()
+    """Electrons the chalcogens withdraw from the superatom: two per chalcogen less one per bond to a
+    nonmetal (a thiolate RS: one; a thioether: none). From the ligands' own bonds, never from the metal-S
+    contacts, so a relaxed structure whose S moved off a metal keeps its count."""
+    symbols = np.array(atoms.get_chemical_symbols())
     i, j, _ = bonded_pairs(atoms)
-    return len({int(b) for a, b in zip(i, j) if symbols[a] not in NONMETALS and symbols[b] in CHALCOGENS})
+    chalcogens = np.flatnonzero(np.isin(symbols, list(CHALCOGENS)))
+    to_nonmetal = np.isin(symbols[j], list(NONMETALS))
+    return int(sum(max(0, 2 - int(np.count_nonzero((i == c) & to_nonmetal))) for c in chalcogens))
 
 
 def cluster_electrons(atoms: Atoms, charge: int) -> int:
