@@ -124,6 +124,19 @@ def test_presets_resolve_and_name_every_setting():
     assert load_study(config, "screen").settings["spin"]["vacancy"] == "lowest"
 
 
+def test_the_basis_check_covers_the_chosen_dopants():
+    config = read_config(ROOT / CONFIG_FILE)
+    screen = load_study(config, "screen")
+    assert screen.basis_check_ids() == ["parent", *(f"{k}-Hg-{s}" for k in ("doped", "vacancy")
+                                                    for s in ("centre", "icosahedral", "tetrahedral", "crown")), "atom-Hg"]
+    assert sum("/counterpoise/" in f for f in screen.basis_check_files()) == 4
+    every = load_study(deep_merge(config, {"presets": {"screen": {"basis_check": {"dopants": "all"}}}}), "screen")
+    assert every.basis_check_ids() == every.structure_ids()
+    wrong = load_study(deep_merge(config, {"presets": {"screen": {"basis_check": {"dopants": ["Zn"]}}}}), "screen")
+    with pytest.raises(InputError, match="basis_check.dopants names .'Zn'.*choose from"):
+        wrong.basis_check_ids()
+
+
 def test_mpi_starter_is_srun_only_inside_a_slurm_job():
     assert mpi_starter("auto", {}) == "mpiexec"
     assert mpi_starter("auto", {"SLURM_JOB_ID": "42"}) == "srun"

@@ -192,6 +192,8 @@ def basis_check_tables(study: Any, root: Path, results: list, corrections: dict[
 
     if not study.basis_check["enabled"] or partial:
         return {name: pd.DataFrame() for name in ("basis_energies", "basis_fragmentation", "basis_cost")}
+    checked = set(study.basis_check_ids())
+    results = [r for r in results if r.structure_id in checked]
     checks = load_checks([root / "basis_check" / f"{r.structure_id}.json" for r in results])
     basis = (study.settings["dft"]["basis"], study.basis_check["basis"])
     doped = [r.structure_id for r in results if kind_of(r.structure_id) == "doped"]

@@ -148,14 +148,27 @@ class Study:
     @property
     def basis_check(self) -> dict[str, Any]:
         """The basis-check settings (config `basis_check`; off where a config has none)."""
-        return {"enabled": False, "basis": "dzp", **self.settings.get("basis_check", {})}
+        return {"enabled": False, "basis": "dzp", "dopants": "all", **self.settings.get("basis_check", {})}
+
+    def basis_check_ids(self) -> list[str]:
+        """The structures the basis check recomputes: the parent and every structure of the dopants in
+        ``basis_check.dopants`` (``all``: every dopant of the study)."""
+        chosen = self.basis_check["dopants"]
+        dopants = self.system["dopants"] if chosen == "all" else chosen
+        unknown = sorted(set(dopants) - set(self.system["dopants"]))
+        if unknown:
+            raise InputError(CONFIG_FILE, f"basis_check.dopants names {unknown}, not dopants of this study",
+                             f"choose from {self.system['dopants']} or all")
+        return [sid for sid in self.structure_ids() if StructureId.parse(sid).dopant in (None, *dopants)]
 
     def basis_check_files(self) -> list[str]:
-        """One single point at the check basis per structure, and one counterpoise set per doped isomer."""
+        """One single point at the check basis per checked structure, and one counterpoise set per checked
+        doped isomer whose dopant-loss energy the study computes."""
         if not self.basis_check["enabled"]:
             return []
-        return ([f"{self.results}/basis_check/{sid}.json" for sid in self.structure_ids()]
-                + [f"{self.results}/basis_check/counterpoise/{sid}.json" for sid in self.loss_doped_ids()])
+        ids = self.basis_check_ids()
+        return ([f"{self.results}/basis_check/{sid}.json" for sid in ids]
+                + [f"{self.results}/basis_check/counterpoise/{sid}.json" for sid in self.loss_doped_ids() if sid in ids])
 
     def check_dft_args(self) -> str:
         """The --settings JSON of a basis-check single point: the study's DFT settings at the check basis."""
