@@ -79,8 +79,8 @@ def test_a_killed_process_resumes_when_run_again(tmp_path):
     proc = subprocess.Popen(md_command(SMOKE, out, "--settings", settings), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    while len(read_frames(out / "md.traj")) < 4 and time.time() < deadline:
-        time.sleep(0.2)
+    while (not (out / "steps.csv").exists() or len(pd.read_csv(out / "steps.csv")) < 4) and time.time() < deadline:
+        time.sleep(0.2)  # steps.csv is replaced whole after each frame: safe to read while the run writes
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     written = len(read_frames(out / "md.traj"))
@@ -96,6 +96,26 @@ def test_a_killed_process_resumes_when_run_again(tmp_path):
     assert afresh.returncode == 0 and "other settings: moved to" in afresh.stdout and "resuming" not in afresh.stdout
     assert pd.read_csv(out / "steps.csv")["step"].tolist() == [0, 2, 4]
     assert json.loads((out.with_name("long.stale") / "fingerprint.json").read_text())["temperature"] == 290.0
+
+
+def test_a_truncated_last_frame_is_dropped_and_the_file_repaired(uninterrupted, tmp_path):
+    """A file cut inside its last frame (a full disk): that frame is dropped and md.traj rewritten from the
+    whole ones before the run appends, so the file stays readable; a cut further in is an error."""
+    from clusterdefects.errors import InputError
+    from clusterdefects.md import trajectory_length
+
+    whole = (uninterrupted / "md.traj").read_bytes()
+    cut = tmp_path / "nvt"
+    cut.mkdir()
+    (cut / "md.traj").write_bytes(whole[:-60])
+    assert len(read_frames(cut / "md.traj")) == 4 and trajectory_length(cut / "md.traj") == 5
+    (cut / "fingerprint.json").write_text((uninterrupted / "fingerprint.json").read_text())
+    run(SMOKE, cut, "xtb", "nvt", SHORT, None)
+    assert len(read_frames(cut / "md.traj")) == trajectory_length(cut / "md.traj") == 5
+    assert np.abs(read(cut / "final.xyz").positions - read(uninterrupted / "final.xyz").positions).max() < 1e-5
+    (cut / "md.traj").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match="start it afresh"):
+        read_frames(cut / "md.traj")
 
 
 def test_settings_that_break_with_h_atoms_are_refused(tmp_path):

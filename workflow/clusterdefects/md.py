@@ -68,8 +68,8 @@ class MDSettings:
     def check(self, atoms: Atoms | None = None) -> None:
         if self.thermostat not in THERMOSTATS:
             raise ValueError(f"md.thermostat {self.thermostat!r} is not one of {THERMOSTATS}")
-        if min(self.steps, self.nve_steps, self.interval) < 1 or self.timestep <= 0:
-            raise ValueError("md.steps, md.nve_steps and md.interval must be >= 1 and md.timestep > 0")
+        if min(self.steps, self.nve_steps, self.interval) < 1 or self.timestep <= 0 or self.temperature <= 0:
+            raise ValueError("md.steps, md.nve_steps and md.interval must be >= 1, md.timestep and md.temperature > 0")
         has_h = atoms is None or "H" in atoms.get_chemical_symbols()
         if has_h and not self.deuterium and self.timestep > 0.5:
             raise ValueError(f"a {self.timestep} fs step is unstable with H atoms: use md.timestep 0.5 or "
@@ -144,21 +144,46 @@ def frame_row(atoms: Atoms, step: int, settings: MDSettings, s_per_step: float) 
 
 def read_frames(path: Path) -> list[Atoms]:
     """The frames written so far (none if the file is missing); a last frame cut off by a kill is dropped,
-    an unreadable frame before it is an error."""
+    an unreadable frame before it (or an unreadable file) is an error."""
     from ase.io.trajectory import Trajectory
 
     if not path.exists():
         return []
     frames = []
-    with Trajectory(str(path)) as traj:
+    fix = "remove the run's folder to start it afresh"
+    try:
+        traj = Trajectory(str(path))
+    except (OSError, ValueError) as err:  # JSONDecodeError is a ValueError
+        raise InputError(path, f"cannot be opened ({err})", fix) from None
+    with traj:
         for k in range(len(traj)):
             try:
                 frames.append(traj[k])
             except (OSError, ValueError, KeyError, EOFError) as err:
                 if k < len(traj) - 1:
-                    raise InputError(path, f"frame {k} of {len(traj)} cannot be read ({err})",
-                                     "remove the run's folder to start it afresh") from None
+                    raise InputError(path, f"frame {k} of {len(traj)} cannot be read ({err})", fix) from None
     return frames
+
+
+def trajectory_length(path: Path) -> int:
+    """Frames the trajectory file counts (a frame cut off by a kill included)."""
+    from ase.io.trajectory import Trajectory
+
+    with Trajectory(str(path)) as traj:
+        return len(traj)
+
+
+def rewrite_frames(path: Path, frames: list[Atoms]) -> None:
+    """``path`` holding just ``frames`` (temp file + rename: a reader sees the old file or the new one)."""
+    import os
+
+    from ase.io.trajectory import Trajectory
+
+    tmp = path.with_name(path.name + ".tmp")
+    with Trajectory(str(tmp), "w") as traj:
+        for frame in frames:
+            traj.write(frame)
+    os.replace(tmp, path)
 
 
 def drift(rows: pd.DataFrame, n_atoms: int) -> dict[str, float]:
@@ -245,6 +270,8 @@ class MDRun:
         atoms = atoms.copy()
         atoms.set_masses(md_masses(atoms, s.deuterium))
         frames = read_frames(self.traj)
+        if frames and trajectory_length(self.traj) > len(frames):  # a frame cut off by a kill: only the whole ones
+            write(self.traj, lambda p: rewrite_frames(p, frames))
         rows = [dict(frame.info[ROW_KEY]) for frame in frames]  # each frame carries its own row
         atoms.set_constraint(FixCom())
         if frames:
@@ -335,9 +362,9 @@ def load_start(path: Path) -> tuple[Atoms, dict[str, Any]]:
 
 
 def engine_fingerprint(engine: str, ensemble: str, settings: MDSettings, dft_cfg: dict[str, Any] | None,
-                       start: Atoms, charge: int) -> dict[str, Any]:
+                       start: Atoms, charge: int, box_from: Path | None = None) -> dict[str, Any]:
     """What the energies and the trajectory depend on: the start structure and charge, the engine and its
-    settings, and the MD physics of the ensemble."""
+    settings (GPAW: and the box), and the MD physics of the ensemble."""
     from .checkpoint import structure_digest
 
     common = {"start": structure_digest(start), "charge": charge, **settings.physics(engine, ensemble)}
@@ -347,7 +374,16 @@ def engine_fingerprint(engine: str, ensemble: str, settings: MDSettings, dft_cfg
         return {"engine": "xtb", "tblite": version("tblite"), **common}
     from .dft import DFTSettings
 
-    return {"engine": "gpaw", "dft_fingerprint": DFTSettings.from_config(dft_cfg or {}).fingerprint(), **common}
+    dft = DFTSettings.from_config(dft_cfg or {})
+    return {"engine": "gpaw", "dft_fingerprint": dft.fingerprint(),
+            "box": [round(float(x), 4) for x in gpaw_box(dft, start, box_from)], **common}
+
+
+def gpaw_box(dft: Any, atoms: Atoms, box_from: Path | None) -> np.ndarray:
+    """The edges of a GPAW run's box: the study's (that of ``box_from``) or the structure's own."""
+    from .dft import box_for
+
+    return box_for(read(box_from) if box_from else atoms, dft.vacuum, dft.h)
 
 
 def calculator(engine: str, settings: MDSettings, charge: int, dft_cfg: dict[str, Any] | None, atoms: Atoms,
@@ -355,11 +391,10 @@ def calculator(engine: str, settings: MDSettings, charge: int, dft_cfg: dict[str
     """The engine's calculator and the atoms in its box (GPAW: the study's box)."""
     if engine == "xtb":
         return xtb_calculator(settings, charge), atoms
-    from .dft import DFTSettings, box_for, boxed, make_calculator
+    from .dft import DFTSettings, boxed, make_calculator
 
     dft = DFTSettings.from_config(dft_cfg or {})
-    box = box_for(read(box_from) if box_from else atoms, dft.vacuum, dft.h)
-    return make_calculator(dft, charge, txt), boxed(atoms, dft.vacuum, dft.h, box)
+    return make_calculator(dft, charge, txt), boxed(atoms, dft.vacuum, dft.h, gpaw_box(dft, atoms, box_from))
 
 
 def set_aside(folder: Path, stale: Path) -> None:
@@ -395,7 +430,7 @@ def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, An
         def barrier() -> None:
             pass
     outdir.mkdir(parents=True, exist_ok=True)
-    fingerprint = engine_fingerprint(engine, ensemble, settings, cfg.get("dft"), atoms, meta["charge"])
+    fingerprint = engine_fingerprint(engine, ensemble, settings, cfg.get("dft"), atoms, meta["charge"], box_from)
     old = outdir / "fingerprint.json"
     other = old.exists() and json.loads(old.read_text()) != fingerprint
     barrier()  # every rank has decided from the files before rank 0 changes them
