@@ -16,7 +16,7 @@ from .errors import InputError
 from .isomers import remove_dopant, substitute
 from .elements import CHALCOGENS, NONMETALS
 from .sites import analyse_symmetry, read_sites
-from .structio import ReadReport, bonded_pairs, extract_cluster, read_structure, strip_ligands
+from .structio import ReadReport, extract_cluster, read_structure, strip_ligands
 from .validate import check_charge, check_clashes, check_electron_count, check_formula, superatom_electrons
 
 def main_metal(atoms: Atoms) -> str:
@@ -34,14 +34,10 @@ def load_cluster(path: str | Path, host: str | None = None, report: ReadReport |
 
 
 def thiolate_count(atoms: Atoms) -> int:
-    """Electrons the chalcogens withdraw from the superatom: two per chalcogen less one per bond to a
-    nonmetal (a thiolate RS: one; a thioether: none). From the ligands' own bonds, never from the metal-S
-    contacts, so a relaxed structure whose S moved off a metal keeps its count."""
-    symbols = np.array(atoms.get_chemical_symbols())
-    i, j, _ = bonded_pairs(atoms)
-    chalcogens = np.flatnonzero(np.isin(symbols, list(CHALCOGENS)))
-    to_nonmetal = np.isin(symbols[j], list(NONMETALS))
-    return int(sum(max(0, 2 - int(np.count_nonzero((i == c) & to_nonmetal))) for c in chalcogens))
+    """Electrons the ligands withdraw from the superatom: one per chalcogen, each a thiolate (RS-). From
+    the composition, never from bond detection: a relaxed structure whose S moved off a metal, or whose
+    S-H bond stretched past a cutoff, keeps the count of its start."""
+    return sum(symbol in CHALCOGENS for symbol in atoms.get_chemical_symbols())
 
 
 def cluster_electrons(atoms: Atoms, charge: int) -> int:
