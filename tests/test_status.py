@@ -115,3 +115,27 @@ def test_study_table_and_totals(tmp_path):
     assert text.splitlines()[3].split()[:3] == ["parent", "done", "paired"]
     assert "relaxations done 1/9 (1 stale, 7 waiting); basin checks 1/4, counterpoise 0/2" in text
     assert text.splitlines()[-1].endswith("CPU time so far 2.33 core-hours")  # (3600 + 600) s x 2 ranks
+
+
+def test_md_status_names_a_stage_of_other_settings_or_another_start(tmp_path):
+    """A finished xTB minimisation is 'done' while its start and settings are the study's; once the start
+    changes (a relaxation redone) status says the next run begins it afresh."""
+    from ase.io import read
+
+    from clusterdefects.fileio import write_xyz
+    from clusterdefects.md import run
+    from clusterdefects.status import md_status
+    from conftest import ROOT
+
+    study = load_study(read_config(ROOT / "config" / "config.yaml"), "smoke")
+    sid = study.md_runs()[0][1]
+    start = tmp_path / Path(study.md_start(sid)).relative_to("results")
+    start.parent.mkdir(parents=True)
+    atoms = read(ROOT / "structures" / "Ag5_SH4.xyz")
+    atoms.info.update(charge=-1, structure_id=sid)
+    write_xyz(start, atoms)
+    run(start, tmp_path / study.preset / "md" / "xtb" / sid / "min", "xtb", "min", study.md_config("xtb", "min"), None)
+    assert md_status(study, tmp_path) == [f"md xtb {sid}: min done"]
+    atoms.positions[0] += 0.05
+    write_xyz(start, atoms)
+    assert md_status(study, tmp_path) == [f"md xtb {sid}: min stale (the next run begins it afresh)"]

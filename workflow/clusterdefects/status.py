@@ -198,8 +198,30 @@ def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, 
             for name, paths in files.items()}
 
 
+def md_stage_is_stale(study: Study, engine: str, sid: str, ensemble: str, results_root: Path) -> bool:
+    """Whether an MD stage's folder holds a run of other settings or another start (the next run sets it
+    aside and begins afresh)."""
+    from .md import MDSettings, engine_fingerprint, load_start
+
+    def here(path: str) -> Path:
+        return results_root / Path(path).relative_to("results")
+
+    stage = results_root / study.preset / "md" / engine / sid / ensemble
+    start = here(study.md_start(sid)) if ensemble == "min" else stage.parent / "min/minimized.xyz"
+    saved = stage / "fingerprint.json"
+    if not (saved.is_file() and start.is_file()):
+        return False
+    cfg = study.md_config(engine, ensemble)
+    atoms, meta = load_start(start)
+    box = here(study.box_source("parent")[0]) if engine == "gpaw" else None
+    expected = engine_fingerprint(engine, ensemble, MDSettings.from_config(cfg["md"]), cfg.get("dft"), atoms,
+                                  meta["charge"], box)
+    return json.loads(saved.read_text()) != expected
+
+
 def md_status(study: Study, results_root: Path = Path("results")) -> list[str]:
-    """One line per MD run that has started: each stage's steps done of its total, and the speed."""
+    """One line per MD run that has started: each stage's steps done of its total and the speed, or that
+    it is stale (other settings or another start: the next run begins it afresh)."""
     import pandas as pd
 
     lines = []
@@ -209,12 +231,18 @@ def md_status(study: Study, results_root: Path = Path("results")) -> list[str]:
         if not run.is_dir():
             continue
         parts = []
-        if (run / "min/summary.json").is_file():
+        stale = {e for e in ("min", "nve", "nvt") if md_stage_is_stale(study, engine, sid, e, results_root)}
+        if "min" in stale:
+            parts.append("min stale (the next run begins it afresh)")
+        elif (run / "min/summary.json").is_file():
             parts.append("min done")
         elif (run / "min").is_dir():
             parts.append("min not finished")
         for ensemble in ("nve", "nvt"):
             steps = run / ensemble / "steps.csv"
+            if ensemble in stale or ("min" in stale and steps.is_file()):
+                parts.append(f"{ensemble} stale")
+                continue
             if not steps.is_file():
                 continue
             table = pd.read_csv(steps)

@@ -248,15 +248,19 @@ class Study:
             return f"clusterdefects gpaw --ranks {r['tasks']} --mpi '{r['mpi']}' md --"
         return f"OMP_NUM_THREADS={self.md['threads']} clusterdefects md"
 
-    def md_args(self, engine: str, ensemble: str = "nvt") -> str:
-        """--settings JSON of an MD run (the study's DFT settings for GPAW) and its box, shell-quoted. The
-        minimisation gets only what it uses, so that a longer or hotter run does not redo it."""
+    def md_config(self, engine: str, ensemble: str = "nvt") -> dict[str, Any]:
+        """The settings of one MD stage: ``md`` (the minimisation gets only what it uses, so that a longer
+        or hotter run does not redo it) and, for GPAW, the study's ``dft``."""
         md = {k: v for k, v in self.md.items() if k not in ("enabled", "engines", "structures", "start", "threads", "snapshot")}
         if ensemble == "min":
             md = {k: v for k, v in md.items() if k in ("min_fmax", "min_steps", "xtb_method", "xtb_electronic_temperature")}
-        cfg = {"md": md, **({"dft": self.settings["dft"]} if engine == "gpaw" else {})}
+        return {"md": md, **({"dft": self.settings["dft"]} if engine == "gpaw" else {})}
+
+    def md_args(self, engine: str, ensemble: str = "nvt") -> str:
+        """--settings JSON of an MD stage and, for GPAW, its box, shell-quoted."""
+        cfg = json.dumps(self.md_config(engine, ensemble), separators=(",", ":"))
         box = f" {self.box_flag('parent')}" if engine == "gpaw" else ""
-        return f"--engine {engine} --settings {shlex.quote(json.dumps(cfg, separators=(',', ':')))}{box}"
+        return f"--engine {engine} --settings {shlex.quote(cfg)}{box}"
 
     def dft_args(self) -> str:
         """The --settings JSON (DFT settings only) of a single-point command, shell-quoted."""
