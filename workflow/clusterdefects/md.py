@@ -36,6 +36,8 @@ ENSEMBLES = ("min", "nve", "nvt")
 THERMOSTATS = ("bussi", "langevin")
 #: the key of a frame's row (step, time, energies, ...) in its ``info``: md.traj alone says where a run stands
 ROW_KEY = "md_row"
+#: The config keys the minimisation uses (its fingerprint and its --settings hold no others).
+MIN_KEYS = ("min_fmax", "min_steps", "xtb_method", "xtb_electronic_temperature")
 COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "rg_A", "s_per_step", "scf_iterations"]
 
 
@@ -78,8 +80,12 @@ class MDSettings:
     def physics(self, engine: str, ensemble: str = "nvt") -> dict[str, Any]:
         """What the run depends on (not its length or output): the fingerprint's MD part. The minimisation
         depends on its fmax alone, the NVE check on the start temperature and the step, the NVT run on all."""
-        keys = (["min_fmax"] if ensemble == "min" else ["temperature", "timestep", "deuterium", "seed"] +
-                (["thermostat", "taut" if self.thermostat == "bussi" else "friction"] if ensemble == "nvt" else []))
+        if ensemble == "min":
+            keys = ["min_fmax"]
+        else:
+            keys = ["temperature", "timestep", "deuterium", "seed"]
+        if ensemble == "nvt":
+            keys += ["thermostat", "taut" if self.thermostat == "bussi" else "friction"]
         if engine == "xtb":
             keys += ["xtb_method", "xtb_electronic_temperature"]
         return {k: getattr(self, k) for k in keys}
@@ -308,7 +314,7 @@ class MDRun:
         final = atoms.copy()
         final.set_constraint()
         final.calc = None
-        final.info = {**{k: v for k, v in meta.items() if k not in ("fingerprint", ROW_KEY)}, "md_engine": self.engine, "md_ensemble": self.ensemble, "md_time_fs": float(step * s.timestep)}
+        final.info = {**{k: v for k, v in meta.items() if k != "fingerprint"}, "md_engine": self.engine, "md_ensemble": self.ensemble, "md_time_fs": float(step * s.timestep)}
         final.set_masses(None)
         write(self.outdir / "final.xyz", lambda p: write_xyz(p, final))
         timed = frame["s_per_step"].iloc[1:]

@@ -240,7 +240,7 @@ def md_status(study: Study, results_root: Path = Path("results")) -> list[str]:
             parts.append("min not finished")
         for ensemble in ("nve", "nvt"):
             steps = run / ensemble / "steps.csv"
-            if ensemble in stale or ("min" in stale and steps.is_file()):
+            if ensemble in stale:
                 parts.append(f"{ensemble} stale")
                 continue
             if not steps.is_file():

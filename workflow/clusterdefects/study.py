@@ -253,7 +253,9 @@ class Study:
         or hotter run does not redo it) and, for GPAW, the study's ``dft``."""
         md = {k: v for k, v in self.md.items() if k not in ("enabled", "engines", "structures", "start", "threads", "snapshot")}
         if ensemble == "min":
-            md = {k: v for k, v in md.items() if k in ("min_fmax", "min_steps", "xtb_method", "xtb_electronic_temperature")}
+            from .md import MIN_KEYS
+
+            md = {k: v for k, v in md.items() if k in MIN_KEYS}
         return {"md": md, **({"dft": self.settings["dft"]} if engine == "gpaw" else {})}
 
     def md_args(self, engine: str, ensemble: str = "nvt") -> str:
