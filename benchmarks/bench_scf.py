@@ -13,6 +13,10 @@ The SCF-tolerance variants (abs5meV, abs1meV, abs1meV-dens2e-5) use an absolute 
 criterion (GPAW's default is per valence electron: 5e-4 eV x 976 electrons allows ~0.5 eV) and are
 measured against ``tight`` (1e-5 eV absolute, density 1e-7 per electron) on the same geometry.
 Prints iterations, seconds per iteration, wall time and the energy of each variant.
+
+``--reconverge D``: after the single point, move every atom D Å along its force, converge there from
+the current density, move back and converge again, as an optimizer's line search does. The change of
+energy and forces between the two SCFs of one geometry is the noise the optimizer sees.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ VARIANTS = {
     "abs5meV": (None, None, absolute_energy(0.005, 1e-4)),
     "abs1meV": (None, None, absolute_energy(0.001, 1e-4)),
     "abs1meV-dens2e-5": (None, None, absolute_energy(0.001, 2e-5)),
+    "abs0.1meV": (None, None, absolute_energy(1e-4, 1e-4)),
     "tight": (None, None, absolute_energy(1e-5, 1e-7)),
     # The criterion before 2026-12: GPAW's per-valence-electron energy criterion, 5e-4 eV.
     "per-electron5e-4": (None, None, {"energy": {"name": "energy", "tol": 5e-4, "n_old": 3, "relative": True},
@@ -75,11 +80,29 @@ def worker(job: dict) -> None:
     t0 = time.perf_counter()
     energy = atoms.get_potential_energy()
     wall = time.perf_counter() - t0
+    iterations = int(atoms.calc.get_number_of_iterations())
+    noise = reconverge(atoms, job["reconverge"]) if job["reconverge"] else {}
     if world.rank == 0:
         steps = iteration_times(txt)
         Path(job["out"]).write_text(json.dumps({
-            "iterations": int(atoms.calc.get_number_of_iterations()), "s_per_iteration": sum(steps) / max(len(steps), 1), "wall_s": wall,
-            "energy": energy, "fingerprint": settings.fingerprint()}))
+            "iterations": iterations, "s_per_iteration": sum(steps) / max(len(steps), 1), "wall_s": wall,
+            "energy": energy, "fingerprint": settings.fingerprint(), **noise}))
+
+
+def reconverge(atoms, distance: float) -> dict:
+    """Energy and force change (meV, meV/Å) between two SCFs of one geometry: the first as converged,
+    the second after a step of ``distance`` Å along the forces and back, each from the density before."""
+    import numpy as np
+
+    energy, forces = atoms.get_potential_energy(), atoms.get_forces()
+    home = atoms.positions.copy()
+    atoms.positions = home + distance * forces / np.abs(forces).max()
+    away = atoms.get_potential_energy()
+    atoms.positions = home
+    again, forces_again = atoms.get_potential_energy(), atoms.get_forces()
+    return {"dE_away_meV": 1000 * (away - energy), "dE_back_meV": 1000 * (again - energy),
+            "dF_back_meV_per_A": 1000 * float(np.abs(forces_again - forces).max()),
+            "iterations_back": int(atoms.calc.get_number_of_iterations())}
 
 
 def run(job: dict, ranks: int) -> dict:
@@ -101,6 +124,8 @@ def main() -> None:
     parser.add_argument("--preset", default="screen")
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--reconverge", type=float, default=0.0, metavar="D",
+                        help="also step D Å along the forces and back, converging from the density before")
     args = parser.parse_args()
     for path in (args.structure, args.box_from):
         if not (ROOT / path).is_file():
@@ -111,10 +136,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scf-") as tmp:
         for variant in args.variants:
             job = {"variant": variant, "preset": args.preset, "structure": str(ROOT / args.structure),
-                   "box_from": str(ROOT / args.box_from), "out": str(Path(tmp) / f"{variant}.json")}
+                   "box_from": str(ROOT / args.box_from), "out": str(Path(tmp) / f"{variant}.json"),
+                   "reconverge": args.reconverge}
             r = rows[variant] = run(job, args.ranks)
             print(f"{variant:<10} {r['iterations']:>10} {r['s_per_iteration']:>7.2f} {r['wall_s']:>7.0f} "
                   f"{r['energy']:>12.4f} {r['fingerprint']:>17}", flush=True)
+            if args.reconverge:
+                print(f"{'':<10} step {args.reconverge:g} Å along F: dE {r['dE_away_meV']:+.3f} meV; back: "
+                      f"dE {r['dE_back_meV']:+.3f} meV, max dF {r['dF_back_meV_per_A']:.2f} meV/Å, "
+                      f"{r['iterations_back']} iterations", flush=True)
     if "preset" in rows:
         for variant, r in rows.items():
             print(f"{variant}: iterations / preset's = {r['iterations'] / rows['preset']['iterations']:.2f}")

@@ -231,3 +231,16 @@ def test_a_run_from_another_start_is_never_resumed(tmp_path):
     assert engine_fingerprint("xtb", "min", cold, None, start, -1) == engine_fingerprint("xtb", "min", hot, None, start, -1)
     assert engine_fingerprint("xtb", "nvt", cold, None, start, -1) != engine_fingerprint("xtb", "nvt", hot, None, start, -1)
     assert engine_fingerprint("xtb", "nvt", cold, None, start, -1) != engine_fingerprint("xtb", "nvt", cold, None, moved, -1)
+
+
+def test_drift_separates_the_starts_transient_from_the_late_slope():
+    import numpy as np
+    import pandas as pd
+
+    from clusterdefects.md import drift
+
+    t = np.arange(100.0)  # fs
+    etot = np.where(t < 10, 0.004 * t, 0.04) + 1e-5 * (t - 50) / 50  # a 40 meV step, then 0.01 eV/ps
+    d = drift(pd.DataFrame({"time_fs": t, "etot_eV": etot, "ekin_eV": np.ones_like(t)}), n_atoms=10)
+    assert d["etot_change_eV"] > 0.039 and d["slope_eV_per_ps"] > 0.1
+    assert abs(d["slope_second_half_eV_per_ps"] - 2e-4) < 1e-9 and d["etot_std_second_half_eV"] < 1e-9

@@ -240,3 +240,48 @@ def test_force_calls_count_every_scf_the_optimizer_asks_for(start, tmp_path, opt
     scf_runs = [int(n) for n in re.findall(r"^Converged in (\d+) steps", logs, flags=re.M)]
     assert result.force_calls == len(scf_runs) >= result.steps + 1
     assert result.scf_iterations == sum(scf_runs)
+
+
+class DriftingEnergyEMT:
+    """A fake calculator for the optimizer logic only: EMT whose energy rises ``drift`` eV with every call
+    (forces exact), as an SCF that stops at a slightly different point each time would make it."""
+
+    def __new__(cls, drift: float):
+        from ase.calculators.emt import EMT
+
+        class Drifting(EMT):
+            calls = 0
+
+            def calculate(self, *args, **kwargs):
+                super().calculate(*args, **kwargs)
+                Drifting.calls += 1
+                for key in ("energy", "free_energy"):
+                    self.results[key] += drift * Drifting.calls
+
+        return Drifting()
+
+
+def test_a_failed_line_search_goes_on_with_the_force_only_optimizer(tmp_path):
+    """PreconLBFGS's Armijo line search cannot go down once energy noise outweighs the decrease; the
+    relaxation goes on from its last step with ODE12r to the same fmax, and says from which step."""
+    import numpy as np
+    from ase.cluster import Icosahedron
+    from ase.io import Trajectory
+
+    from clusterdefects.checkpoint import Progress
+    from clusterdefects.relax import StepRecorder, run_optimizer
+
+    atoms = Icosahedron("Cu", 2)
+    atoms.rattle(0.1, seed=3)
+    atoms.calc = DriftingEnergyEMT(0.02)
+    relax = RelaxSettings(optimizer="PreconLBFGS", fmax=0.01, steps=300)
+    recorder = StepRecorder(atoms, "paired", tmp_path, Progress(), 0)
+    try:
+        assert run_optimizer(atoms, relax, tmp_path, recorder)
+    finally:
+        recorder.close()
+    progress = Progress.load(tmp_path / "progress.json")
+    assert progress.fallback_at_step is not None and 0 <= progress.fallback_at_step < progress.steps
+    frames = Trajectory(str(tmp_path / "relax.traj"))
+    assert len(frames) == progress.steps + 1
+    assert np.sqrt((frames[-1].get_forces() ** 2).sum(axis=1).max()) < 0.01

@@ -35,6 +35,8 @@ class Progress:
     wall_time_s: float = 0.0
     rung: int = 0
     rungs_tried: list[str] = field(default_factory=list)
+    #: The step at which the optimizer's line search failed and ``relax.LINE_SEARCH_FALLBACK`` took over.
+    fallback_at_step: int | None = None
 
     @classmethod
     def load(cls, path: Path) -> Progress:

@@ -193,12 +193,18 @@ def rewrite_frames(path: Path, frames: list[Atoms]) -> None:
 
 
 def drift(rows: pd.DataFrame, n_atoms: int) -> dict[str, float]:
-    """Total-energy drift of an NVE run: end minus start, largest excursion, and the fitted slope."""
+    """Total-energy drift of an NVE run: end minus start, largest excursion, the fitted slope over the whole
+    run and over its second half (without the start's transient), and the fluctuation about that fit."""
     t_ps = rows["time_fs"].to_numpy() / 1000.0
     e = rows["etot_eV"].to_numpy()
+    half = len(e) // 2
     slope = float(np.polyfit(t_ps, e, 1)[0]) if len(e) > 2 else float("nan")
+    late = np.polyfit(t_ps[half:], e[half:], 1) if len(e) - half > 2 else None
     return {"etot_change_eV": float(e[-1] - e[0]), "etot_max_excursion_eV": float(np.abs(e - e[0]).max()),
             "slope_eV_per_ps": slope, "slope_meV_per_atom_per_ps": 1000.0 * slope / n_atoms,
+            "slope_second_half_eV_per_ps": float(late[0]) if late is not None else float("nan"),
+            "etot_std_second_half_eV": float(np.std(e[half:] - np.polyval(late, t_ps[half:]))) if late is not None
+            else float("nan"),
             "ekin_std_eV": float(rows["ekin_eV"].std())}
 
 

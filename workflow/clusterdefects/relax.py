@@ -23,8 +23,10 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read
 from ase.io.trajectory import Trajectory
-from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
+from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch, ODE12r
+from ase.optimize.optimize import Optimizer
 from ase.optimize.precon import PreconLBFGS
+from ase.optimize.sciopt import OptimizerConvergenceError
 
 from .checkpoint import (Progress, checkpoint_identity, final_hessian, forget_optimizer_state, mark_finished,
                          mark_running, prepare_checkpoint, resume_positions, seed_hessian)
@@ -41,6 +43,11 @@ OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGS
 #: displacement and FIRE keeps only velocities. The L-BFGS family would divide by zero when a kill fell
 #: between a saved step and its forces, so they resume from the last frame with a fresh memory.
 RESUMES_OWN_STATE = ("BFGS", "FIRE")
+#: What a line-search optimizer goes on with, from its last step, when its line search fails: the energy
+#: changes along its steps have reached the SCF's noise (an open shell's soft Jahn-Teller slide measured
+#: 0.5 meV between two SCFs of one geometry). ODE12r (Makri, Ortner and Kermode, J. Chem. Phys. 150,
+#: 094109 (2019)) steps on forces alone, with PreconLBFGS's preconditioner, to the same fmax.
+LINE_SEARCH_FALLBACK = "ODE12r"
 SPIN_POLICIES = ("paired", "polarized", "lowest")
 #: Tolerances (Å) at which a relaxed structure's point group is reported.
 POINT_GROUP_TOLERANCES = (0.02, 0.1, 0.3)
@@ -192,6 +199,44 @@ def resume_or_start(atoms: Atoms, workdir: Path, relax: RelaxSettings, spin: str
     return progress, frames
 
 
+def make_optimizer(name: str, atoms: Atoms, restart: Path) -> Optimizer:
+    if name == LINE_SEARCH_FALLBACK:  # the preconditioner PreconLBFGS's 'auto' picks: Exp from 100 atoms on
+        return ODE12r(atoms, precon="Exp" if len(atoms) >= 100 else None, logfile=None)
+    return OPTIMIZERS[name](atoms, restart=str(restart), logfile=None)
+
+
+def is_line_search_failure(err: Exception) -> bool:
+    """ASE's line-search optimizers give up with a RuntimeError naming the line search."""
+    return isinstance(err, RuntimeError) and "linesearch" in str(err).lower().replace(" ", "")
+
+
+def run_optimizer(atoms: Atoms, relax: RelaxSettings, workdir: Path, recorder: StepRecorder) -> bool:
+    """Run ``relax.optimizer`` on ``atoms`` (calculator attached) until fmax or the step limit; a failed
+    line search hands over to ``LINE_SEARCH_FALLBACK`` from the last recorded step (kept in the
+    progress, so a resumed run goes on with it). Returns whether fmax was reached."""
+    progress = recorder.progress
+    while True:
+        name = relax.optimizer if progress.fallback_at_step is None else LINE_SEARCH_FALLBACK
+        optimizer = make_optimizer(name, atoms, workdir / "optimizer.json")
+        optimizer.attach(recorder, interval=1)
+        steps = max(relax.steps - progress.steps, 0)
+        try:
+            return bool(optimizer.run(fmax=relax.fmax, steps=steps))
+        except OptimizerConvergenceError as err:  # ODE12r's step fell below its minimum: not converged
+            say(f"{recorder.spin}: {name} stopped at step {progress.steps}: {err}")
+            return False
+        except RuntimeError as err:
+            if not is_line_search_failure(err) or progress.fallback_at_step is not None:
+                raise
+            say(f"{recorder.spin}: {name}'s line search failed at step {progress.steps} (the energy changes "
+                f"along the step are at the SCF's noise); going on with {LINE_SEARCH_FALLBACK} on forces alone")
+            progress.fallback_at_step = progress.steps
+            if recorder.last_saved is not None:
+                atoms.positions = recorder.last_saved  # the line search left the atoms at its last trial
+            forget_optimizer_state(workdir / "optimizer.json")
+            recorder.save()
+
+
 def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, charge: int, moment: float | None,
                        workdir: Path, logdir: Path, recorder: StepRecorder) -> tuple[bool, DFTSettings]:
     """Run the optimizer from the checkpoint's rung of ``SCF_LADDER``; an SCF that does not converge
@@ -206,10 +251,8 @@ def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, cha
         world().barrier()
         atoms.calc = make_calculator(settings, charge, str(txt), fixed_moment=moment)
         count_dft_calls(atoms.calc, progress)
-        optimizer = OPTIMIZERS[relax.optimizer](atoms, restart=str(workdir / "optimizer.json"), logfile=None)
-        optimizer.attach(recorder, interval=1)
         try:
-            return bool(optimizer.run(fmax=relax.fmax, steps=max(relax.steps - progress.steps, 0))), settings
+            return run_optimizer(atoms, relax, workdir, recorder), settings
         except Exception as err:  # gpaw.KohnShamConvergenceError, from inside the optimizer
             from gpaw import KohnShamConvergenceError
 
@@ -301,6 +344,7 @@ def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettin
         "formula": start.get_chemical_formula("metal"), "charge": charge, "energy": best.energy,
         "converged": best.converged, "fmax": best.fmax, "fingerprint": best.settings.fingerprint(),
         "fmax_target": relax.fmax, "optimizer": relax.optimizer, "steps": best.progress.steps,
+        "optimizer_fallback_at_step": best.progress.fallback_at_step,
         "force_calls": best.progress.force_calls, "scf_iterations": best.progress.scf_iterations,
         "scf_ladder": best.progress.rungs_tried, "wall_time_s": round(sum(s.progress.wall_time_s for s in states), 1),
         "wall_time_this_run_s": round(time.perf_counter() - t_start, 1), "peak_memory_mb": round(peak_memory_mb(), 1),

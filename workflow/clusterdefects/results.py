@@ -33,6 +33,8 @@ class RelaxResult:
     fingerprint: str
     fmax_target: float | None = None
     optimizer: str | None = None
+    #: The step from which ``relax.LINE_SEARCH_FALLBACK`` went on after the optimizer's line search failed.
+    optimizer_fallback_at_step: int | None = None
     steps: int = 0
     force_calls: int = 0
     scf_iterations: int = 0
