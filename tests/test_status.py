@@ -86,6 +86,20 @@ def test_each_state_from_the_files(tmp_path):
     assert relaxation_status("x", done, log, FP, OPT).state == "failed"
 
 
+def test_a_relaxation_that_went_on_with_the_fallback_optimizer_says_from_which_step(tmp_path):
+    state = checkpoint(tmp_path / "running")
+    progress = json.loads((state / "progress.json").read_text())
+    (state / "progress.json").write_text(json.dumps({**progress, "fallback_at_step": 1}))
+    marker(tmp_path / "running", subprocess.os.getpid())
+    r = relaxation_status("x", tmp_path / "running", tmp_path / "log", FP, OPT)
+    assert r.state == "running" and r.note.startswith("ODE12r from step 1")
+    done = tmp_path / "done"
+    done.mkdir()
+    RelaxResult("x", "Ag2", 0, -20.5, True, 0.04, FP, optimizer=OPT, optimizer_fallback_at_step=33).write(
+        done / "result.json")
+    assert relaxation_status("x", done, tmp_path / "log", FP, OPT).note.startswith("ODE12r from step 33")
+
+
 def test_second_spin_state_is_the_current_one_and_elapsed_sums_both(tmp_path):
     checkpoint(tmp_path, "paired", (0.2, 0.04))
     polarized = checkpoint(tmp_path, "polarized", (0.3,))

@@ -141,6 +141,8 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         status.elapsed_s, status.ranks = result.wall_time_s, result.mpi_ranks
         if same and not result.converged:
             status.note = f"not converged (fmax target {result.fmax_target})"
+        elif same and result.optimizer_fallback_at_step is not None:
+            status.note = fallback_note(result.optimizer_fallback_at_step)
         return status
     states = sorted((d for d in (folder / "checkpoint").glob("*") if d.is_dir() and not d.name.endswith(".stale")),
                     key=lambda d: _newest_mtime(list(d.iterdir())))
@@ -171,7 +173,15 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         error = _failed(log)
         status.state = "failed" if error else "stopped"
         status.note = error or f"nothing written for {(now - touched) / 60:.0f} min: the next run resumes it"
+    if not status.note and progress.get("fallback_at_step") is not None:
+        status.note = fallback_note(progress["fallback_at_step"])
     return status
+
+
+def fallback_note(step: int) -> str:
+    from .relax import LINE_SEARCH_FALLBACK
+
+    return f"{LINE_SEARCH_FALLBACK} from step {step} (the line search failed at the SCF's noise)"
 
 
 def study_status(study: Study, results_root: Path = Path("results"), now: float | None = None) -> list[StructureStatus]:
