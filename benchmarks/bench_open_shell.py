@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/bench_open_shell.py [--parent results/screen/basins/parent-lower-basin/relaxed.xyz]
         [--site tetrahedral] [--preset screen] [--runs displaced symmetric] [--ranks 2]
+    .venv/bin/python benchmarks/bench_open_shell.py --runs symmetric \
+        --start results/screen/relax/vacancy-Hg-tetrahedral/start.xyz \
+        --displaced-result results/screen/relax/vacancy-Hg-tetrahedral/result.json
 
 The vacancy start is the parent with one atom of the site class removed (the class's first member) and
 the vacancy's charge (for Ag29(BDT)12: [Ag28(BDT)12]2-, 6 superatom electrons, an open 1P shell; the
@@ -11,6 +14,9 @@ preset's DFT and relax settings in the box of the shipped parent:
 displaced:  the workflow's way: the open-shell start displaced (the preset's ``relax.displace``, seeded),
             spin policy ``lowest``: paired, then the fixed-moment triplet (M = 2) from where it ended.
 symmetric:  the same start not displaced (``displace: 0``), paired only.
+
+``--start``: a vacancy start of the study instead (the study's own vacancy, Hg removed from its relaxed
+doped isomer); ``--displaced-result``: that study relaxation's result.json, shown as the displaced run.
 
 Prints per run: point group (start and end, at 0.02/0.1/0.3 Å), energy per spin state, magnetic moment,
 steps and DFT calls. Output: results/<preset>/bench_open_shell/<site>-<run>/.
@@ -52,19 +58,27 @@ def main() -> None:
     parser.add_argument("--preset", default="screen")
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
     parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--start", type=Path, help="a vacancy start of the study (default: made from --parent)")
+    parser.add_argument("--displaced-result", type=Path, help="a finished study relaxation of --start, shown as "
+                        "the displaced run")
     args = parser.parse_args()
 
     study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
-    vacancy, removed = vacancy_start(ROOT / args.parent, args.site, study.system["charges"]["vacancy"])
-    box_from = ROOT / study.shipped_parent()
-    rows = []
+    if args.start:
+        vacancy, removed = read(ROOT / args.start), "none: the study's start"
+        source, name = args.start, Path(args.start).parent.name
+    else:
+        vacancy, removed = vacancy_start(ROOT / args.parent, args.site, study.system["charges"]["vacancy"])
+        source, name = args.parent, args.site
+    box_from = ROOT / study.box_source("parent")[0]  # the study's grid, as its relaxations
+    rows = [("displaced", RelaxResult.read(ROOT / args.displaced_result))] if args.displaced_result else []
     for run in args.runs:
         policy, displace = RUNS[run]
-        out = ROOT / f"results/{args.preset}/bench_open_shell/{args.site}-{run}"
+        out = ROOT / f"results/{args.preset}/bench_open_shell/{name}-{run}"
         start = write_xyz(out / "start.xyz", vacancy)
         relax = {**study.settings["relax"], **({} if displace is None else {"displace": displace})}
         settings = json.dumps({"dft": study.settings["dft"], "relax": relax, "spin": policy})
-        print(f"{run}: {args.site} vacancy of {args.parent} (atom {removed} removed), spin {policy}, "
+        print(f"{run}: vacancy of {source} (atom {removed} removed), spin {policy}, "
               f"displace {relax.get('displace')} Å -> {out.relative_to(ROOT)}", flush=True)
         sh(relax_command(start, out, settings, args.ranks, box_from), out / "relax.log", ROOT)
         rows.append((run, RelaxResult.read(out / "result.json")))
