@@ -26,7 +26,7 @@ from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch, ODE12r
 from ase.optimize.optimize import Optimizer
 from ase.optimize.precon import PreconLBFGS
-from ase.optimize.sciopt import OptimizerConvergenceError
+from ase.optimize.sciopt import Converged, OptimizerConvergenceError, SciPyOptimizer
 
 from .checkpoint import (Progress, checkpoint_identity, final_hessian, forget_optimizer_state, mark_finished,
                          mark_running, prepare_checkpoint, resume_positions, seed_hessian)
@@ -159,7 +159,7 @@ class StepRecorder:
 
     def __call__(self) -> None:
         atoms = self.atoms
-        if self.last_saved is not None and np.allclose(self.last_saved, atoms.positions):
+        if self.last_saved is not None and np.allclose(self.last_saved, atoms.positions, rtol=0, atol=1e-8):
             return  # the frame a restart begins with is already saved
         self.traj.write()
         self.last_saved = atoms.positions.copy()
@@ -191,8 +191,6 @@ def resume_or_start(atoms: Atoms, workdir: Path, relax: RelaxSettings, spin: str
     frames = resume_positions(atoms, workdir / "relax.traj")
     if frames:
         say(f"resuming {spin} from step {progress.steps} ({frames} saved frames, rung {progress.rung})")
-        if relax.optimizer not in RESUMES_OWN_STATE:
-            forget_optimizer_state(opt_path)
     elif hessian_from is not None and relax.optimizer == "BFGS" and not has_state \
             and seed_hessian(opt_path, hessian_from, atoms, vacancy_index):
         say(f"{spin}: BFGS starts with the Hessian of {hessian_from.parent.parent.parent.name}/{hessian_from.parent.name}")
@@ -210,31 +208,60 @@ def is_line_search_failure(err: Exception) -> bool:
     return isinstance(err, RuntimeError) and "linesearch" in str(err).lower().replace(" ", "")
 
 
+def back_to_last_frame(atoms: Atoms, recorder: StepRecorder) -> None:
+    """Put the atoms back where the last recorded step left them: an optimizer that stops inside a line
+    search or on a rejected trial leaves them at a geometry that is not in the trajectory."""
+    if recorder.last_saved is not None and not np.array_equal(atoms.positions, recorder.last_saved):
+        atoms.positions = recorder.last_saved
+
+
+def run_to_step_limit(optimizer: Optimizer, relax: RelaxSettings, progress: Progress) -> bool:
+    """``optimizer.run`` to fmax, stopping once ``relax.steps`` steps are recorded in all (a resumed run
+    gets what is left). ODE12r counts its rejected trials as steps too, so it is stopped by the count."""
+    if not isinstance(optimizer, SciPyOptimizer):
+        return bool(optimizer.run(fmax=relax.fmax, steps=max(relax.steps - progress.steps, 0)))
+
+    def stop_at_limit() -> None:
+        if progress.steps >= relax.steps:
+            raise Converged  # SciPyOptimizer.run ends quietly on it and says whether fmax is reached
+
+    optimizer.attach(stop_at_limit, interval=1)
+    return bool(optimizer.run(fmax=relax.fmax, steps=10**9))
+
+
 def run_optimizer(atoms: Atoms, relax: RelaxSettings, workdir: Path, recorder: StepRecorder) -> bool:
     """Run ``relax.optimizer`` on ``atoms`` (calculator attached) until fmax or the step limit; a failed
     line search hands over to ``LINE_SEARCH_FALLBACK`` from the last recorded step (kept in the
-    progress, so a resumed run goes on with it). Returns whether fmax was reached."""
+    progress, so a resumed run goes on with it). Returns whether fmax was reached. Whatever stops it,
+    the atoms are left at the last recorded step."""
     progress = recorder.progress
     while True:
         name = relax.optimizer if progress.fallback_at_step is None else LINE_SEARCH_FALLBACK
+        if name not in RESUMES_OWN_STATE:  # e.g. after an SCF-ladder climb: PreconLBFGS cannot read its own file
+            forget_optimizer_state(workdir / "optimizer.json")
         optimizer = make_optimizer(name, atoms, workdir / "optimizer.json")
         optimizer.attach(recorder, interval=1)
-        steps = max(relax.steps - progress.steps, 0)
         try:
-            return bool(optimizer.run(fmax=relax.fmax, steps=steps))
+            converged = run_to_step_limit(optimizer, relax, progress)
         except OptimizerConvergenceError as err:  # ODE12r's step fell below its minimum: not converged
+            back_to_last_frame(atoms, recorder)
             say(f"{recorder.spin}: {name} stopped at step {progress.steps}: {err}")
             return False
         except RuntimeError as err:
+            back_to_last_frame(atoms, recorder)
             if not is_line_search_failure(err) or progress.fallback_at_step is not None:
                 raise
             say(f"{recorder.spin}: {name}'s line search failed at step {progress.steps} (the energy changes "
                 f"along the step are at the SCF's noise); going on with {LINE_SEARCH_FALLBACK} on forces alone")
             progress.fallback_at_step = progress.steps
-            if recorder.last_saved is not None:
-                atoms.positions = recorder.last_saved  # the line search left the atoms at its last trial
-            forget_optimizer_state(workdir / "optimizer.json")
             recorder.save()
+            continue
+        except BaseException:  # an SCF failure at a trial geometry: the ladder goes on from the last step
+            back_to_last_frame(atoms, recorder)
+            raise
+        if not converged:
+            back_to_last_frame(atoms, recorder)
+        return converged
 
 
 def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, charge: int, moment: float | None,
