@@ -1,0 +1,86 @@
+"""The optimizer logic of `relax` on EMT (no GPAW): the line-search fallback, the step limit, going on
+after an interruption."""
+
+from clusterdefects.relax import RelaxSettings
+
+
+class DriftingEnergyEMT:
+    """A fake calculator for the optimizer logic only: EMT whose energy rises ``drift`` eV with every call
+    after the first ``after`` (forces exact), as an SCF that stops at a slightly different point each time
+    would make it."""
+
+    def __new__(cls, drift: float, after: int = 0):
+        from ase.calculators.emt import EMT
+
+        class Drifting(EMT):
+            calls = 0
+
+            def calculate(self, *args, **kwargs):
+                super().calculate(*args, **kwargs)
+                Drifting.calls += 1
+                for key in ("energy", "free_energy"):
+                    self.results[key] += drift * max(Drifting.calls - after, 0)
+
+        return Drifting()
+
+
+def relax_cu13(tmp_path, relax, drift=0.02, after=0, progress=None):
+    """A rattled Cu13 relaxed by ``run_optimizer`` on the drifting EMT; returns (converged, progress, frames, atoms)."""
+    from ase.cluster import Icosahedron
+    from ase.io import Trajectory
+
+    from clusterdefects.checkpoint import Progress
+    from clusterdefects.relax import StepRecorder, run_optimizer
+
+    atoms = Icosahedron("Cu", 2)
+    atoms.rattle(0.1, seed=3)
+    atoms.calc = DriftingEnergyEMT(drift, after)
+    recorder = StepRecorder(atoms, "paired", tmp_path, progress or Progress(), 0)
+    try:
+        converged = run_optimizer(atoms, relax, tmp_path, recorder)
+    finally:
+        recorder.close()
+    return converged, Progress.load(tmp_path / "progress.json"), list(Trajectory(str(tmp_path / "relax.traj"))), atoms
+
+
+def test_a_failed_line_search_goes_on_with_the_force_only_optimizer(tmp_path):
+    """PreconLBFGS's Armijo line search cannot go down once energy noise outweighs the decrease; the
+    relaxation goes on from its last step with ODE12r to the same fmax, and says from which step."""
+    import numpy as np
+
+    relax = RelaxSettings(optimizer="PreconLBFGS", fmax=0.01, steps=300)
+    converged, progress, frames, atoms = relax_cu13(tmp_path, relax, after=12)
+    assert converged and progress.fallback_at_step is not None and 0 < progress.fallback_at_step < progress.steps
+    assert len(frames) == progress.steps + 1
+    assert all(not np.array_equal(a.positions, b.positions) for a, b in zip(frames, frames[1:]))
+    assert np.array_equal(atoms.positions, frames[-1].positions)
+    assert np.sqrt((frames[-1].get_forces() ** 2).sum(axis=1).max()) < 0.01
+
+
+def test_the_fallback_optimizer_stops_at_the_step_limit_on_a_recorded_step(tmp_path):
+    """ODE12r counts rejected trials as steps: the limit is on recorded steps, and the atoms end on one."""
+    import numpy as np
+
+    from clusterdefects.checkpoint import Progress
+
+    relax = RelaxSettings(optimizer="PreconLBFGS", fmax=1e-4, steps=6)
+    converged, progress, frames, atoms = relax_cu13(tmp_path, relax, progress=Progress(fallback_at_step=0))
+    assert not converged and progress.steps == 6 and len(frames) == 7
+    assert np.array_equal(atoms.positions, frames[-1].positions)
+
+
+def test_preconlbfgs_goes_on_after_an_interruption_without_reading_its_own_state(tmp_path):
+    """An SCF-ladder climb starts a new optimizer in the same folder: PreconLBFGS's saved state cannot be
+    read back (ASE leaves it half-initialised), so it goes on from the last step with a fresh memory."""
+    from clusterdefects.relax import run_optimizer
+
+    converged, progress, frames, atoms = relax_cu13(tmp_path, RelaxSettings(optimizer="PreconLBFGS", fmax=0.01,
+                                                                             steps=3), drift=0.0)
+    assert not converged and progress.steps == 3
+    from clusterdefects.relax import StepRecorder
+
+    recorder = StepRecorder(atoms, "paired", tmp_path, progress, len(frames))
+    try:
+        assert run_optimizer(atoms, RelaxSettings(optimizer="PreconLBFGS", fmax=0.01, steps=100), tmp_path, recorder)
+    finally:
+        recorder.close()
