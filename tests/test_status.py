@@ -82,6 +82,8 @@ def test_each_state_from_the_files(tmp_path):
     r = relaxation_status("x", done, log, FP, OPT)
     assert (r.state, r.spin, r.step, r.energy, r.dft_calls) == ("done", "polarized", 7, -20.5, 9)
     assert relaxation_status("x", done, log, "other", OPT).state == "stale"
+    assert relaxation_status("x", done, log, FP, OPT, spin_policy="lowest").state == "stale"  # made "paired"
+    assert relaxation_status("x", done, log, FP, OPT, spin_policy="paired").state == "done"
     (done / "result.json").write_text("{broken")
     assert relaxation_status("x", done, log, FP, OPT).state == "failed"
 

@@ -123,8 +123,10 @@ def _zombie(pid: int) -> bool:
 
 
 def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optimizer: str,
-                      now: float | None = None, active_s: float = ACTIVE_S) -> StructureStatus:
-    """The state of one relaxation from its folder (result.json, checkpoint/<spin>/, logs/) and rule log."""
+                      now: float | None = None, active_s: float = ACTIVE_S,
+                      spin_policy: str | None = None) -> StructureStatus:
+    """The state of one relaxation from its folder (result.json, checkpoint/<spin>/, logs/) and rule log;
+    a result is current if made with ``fingerprint``, ``optimizer`` and (if given) ``spin_policy``."""
     now = time.time() if now is None else now
     status = StructureStatus(sid)
     if (folder / "result.json").is_file():
@@ -133,7 +135,8 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         except InputError as err:
             status.state, status.note = "failed", str(err)[:120]
             return status
-        same = result.fingerprint == fingerprint and result.optimizer == optimizer
+        same = result.fingerprint == fingerprint and result.optimizer == optimizer \
+            and spin_policy in (None, result.spin_policy)
         status.state = "done" if same else "stale"
         status.note = "" if same else "result made with other settings: the next run redoes it"
         status.spin, status.step, status.energy = result.spin_state, result.steps, result.energy
@@ -191,8 +194,8 @@ def study_status(study: Study, results_root: Path = Path("results"), now: float 
     root = results_root / study.preset
     fingerprint = DFTSettings.from_config(study.settings["dft"]).fingerprint()
     optimizer = study.settings["relax"]["optimizer"]
-    rows = [relaxation_status(sid, root / "relax" / sid, root / "logs" / f"relax-{sid}.log", fingerprint, optimizer, now)
-            for sid in study.structure_ids()]
+    rows = [relaxation_status(sid, root / "relax" / sid, root / "logs" / f"relax-{sid}.log", fingerprint, optimizer, now,
+                              spin_policy=study.spin_policy(sid)) for sid in study.structure_ids()]
     for row in rows:
         row.ranks = row.ranks or study.resources()["tasks"]
     return rows

@@ -303,10 +303,14 @@ class Study:
     def resources(self) -> dict[str, Any]:
         return self.settings["resources"]
 
+    def spin_policy(self, sid: str) -> str:
+        """The spin policy (paired, polarized, lowest) a structure is relaxed with."""
+        return self.settings["spin"][kind_of(sid)]
+
     def relax_args(self, sid: str) -> str:
         """The --settings JSON of `clusterdefects.relax` for one structure, shell-quoted."""
         cfg = {"dft": self.settings["dft"], "relax": self.settings["relax"],
-               "spin": self.settings["spin"][kind_of(sid)],
+               "spin": self.spin_policy(sid),
                "meta": {"preset": self.preset, "system": self.system_name, "kind": kind_of(sid)}}
         return shlex.quote(json.dumps(cfg, separators=(",", ":")))
 
