@@ -45,7 +45,7 @@ OPTIMIZERS = {"BFGS": BFGS, "LBFGS": LBFGS, "FIRE": FIRE, "BFGSLineSearch": BFGS
 RESUMES_OWN_STATE = ("BFGS", "FIRE")
 #: What a line-search optimizer goes on with, from its last step, when its line search fails: the energy
 #: changes along its steps have reached the SCF's noise (an open shell's soft Jahn-Teller slide measured
-#: 0.5 meV between two SCFs of one geometry). ODE12r (Makri, Ortner and Kermode, J. Chem. Phys. 150,
+#: 4.7 meV between two SCFs of one geometry). ODE12r (Makri, Ortner and Kermode, J. Chem. Phys. 150,
 #: 094109 (2019)) steps on forces alone, with PreconLBFGS's preconditioner, to the same fmax.
 LINE_SEARCH_FALLBACK = "ODE12r"
 SPIN_POLICIES = ("paired", "polarized", "lowest")
@@ -242,26 +242,19 @@ def run_optimizer(atoms: Atoms, relax: RelaxSettings, workdir: Path, recorder: S
         optimizer = make_optimizer(name, atoms, workdir / "optimizer.json")
         optimizer.attach(recorder, interval=1)
         try:
-            converged = run_to_step_limit(optimizer, relax, progress)
+            return run_to_step_limit(optimizer, relax, progress)
         except OptimizerConvergenceError as err:  # ODE12r's step fell below its minimum: not converged
-            back_to_last_frame(atoms, recorder)
             say(f"{recorder.spin}: {name} stopped at step {progress.steps}: {err}")
             return False
         except RuntimeError as err:
-            back_to_last_frame(atoms, recorder)
             if not is_line_search_failure(err) or progress.fallback_at_step is not None:
                 raise
             say(f"{recorder.spin}: {name}'s line search failed at step {progress.steps} (the energy changes "
                 f"along the step are at the SCF's noise); going on with {LINE_SEARCH_FALLBACK} on forces alone")
             progress.fallback_at_step = progress.steps
             recorder.save()
-            continue
-        except BaseException:  # an SCF failure at a trial geometry: the ladder goes on from the last step
+        finally:  # a line search, a rejected trial or an SCF failure may have left them elsewhere
             back_to_last_frame(atoms, recorder)
-            raise
-        if not converged:
-            back_to_last_frame(atoms, recorder)
-        return converged
 
 
 def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, charge: int, moment: float | None,
