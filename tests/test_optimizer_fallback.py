@@ -84,3 +84,21 @@ def test_preconlbfgs_goes_on_after_an_interruption_without_reading_its_own_state
         assert run_optimizer(atoms, RelaxSettings(optimizer="PreconLBFGS", fmax=0.01, steps=100), tmp_path, recorder)
     finally:
         recorder.close()
+
+
+def test_a_state_that_ended_is_taken_from_its_checkpoint(tmp_path):
+    """A resumed relaxation takes a spin state that reached fmax (or its step limit) from the last recorded
+    frame, energy and forces included, instead of a fresh SCF; one that did not is run on."""
+    import numpy as np
+
+    from clusterdefects.relax import recorded_end
+
+    converged, progress, frames, _ = relax_cu13(tmp_path, RelaxSettings(optimizer="BFGS", fmax=0.05), drift=0.0)
+    assert converged
+    traj = tmp_path / "relax.traj"
+    ended = recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=0.05), progress)
+    assert ended is not None and np.array_equal(ended.positions, frames[-1].positions)
+    assert ended.get_potential_energy() == frames[-1].get_potential_energy()
+    assert recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=1e-4, steps=500), progress) is None
+    assert recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=1e-4, steps=progress.steps), progress) is not None
+    assert recorded_end(tmp_path / "none.traj", RelaxSettings(), progress) is None

@@ -100,6 +100,11 @@ def test_killed_relaxation_resumes_from_its_last_step(start, tmp_path):
     assert status_of(outdir, TIGHT).state == "done" and not (outdir / "running.json").exists()
     assert result.fingerprint == reference.fingerprint and result.mpi_ranks == 2
 
+    again = run(start, outdir, TIGHT)  # a state that ended is taken from its checkpoint: no fresh SCF
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "taken from the checkpoint, no DFT call" in again.stdout
+    assert RelaxResult.read(outdir / "result.json").energy == result.energy
+
 
 def test_killing_the_gpaw_command_ends_every_rank(start, tmp_path):
     """`clusterdefects gpaw` becomes the MPI launcher: a signal to it (Snakemake stopping a job, Ctrl-C)

@@ -288,6 +288,20 @@ def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, cha
             recorder.save()
 
 
+def recorded_end(traj_path: Path, relax: RelaxSettings, progress: Progress) -> Atoms | None:
+    """The last recorded frame, with its energy and forces, if the state ended there: fmax below
+    ``relax.fmax`` or the step limit reached. A resumed run takes it as it is: a fresh SCF would cost
+    a DFT call and could land on another SCF solution of the same geometry (meV apart on an open shell)."""
+    if not traj_path.is_file() or traj_path.stat().st_size == 0:
+        return None
+    with Trajectory(str(traj_path)) as frames:
+        last = frames[-1] if len(frames) else None
+    if last is None or last.calc is None or not {"energy", "forces"} <= set(last.calc.results):
+        return None
+    fmax = float(np.sqrt((last.get_forces() ** 2).sum(axis=1).max()))
+    return last if fmax < relax.fmax or progress.steps >= relax.steps else None
+
+
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
                 workdir: Path, logdir: Path, hessian_from: Path | None = None,
                 box: np.ndarray | None = None) -> StateResult:
@@ -305,11 +319,17 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     if moment is not None:
         atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
     progress, frames = resume_or_start(atoms, workdir, relax, spin, hessian_from, start.info.get("vacancy_index"))
-    recorder = StepRecorder(atoms, spin, workdir, progress, frames)
-    try:
-        converged, settings = optimize_on_ladder(atoms, dft, relax, charge, moment, workdir, logdir, recorder)
-    finally:
-        recorder.close()
+    ended = recorded_end(workdir / "relax.traj", relax, progress) if frames else None
+    if ended is not None:
+        say(f"{spin}: ended at step {progress.steps} (recorded): taken from the checkpoint, no DFT call")
+        atoms, settings = ended, apply_rung(dft, SCF_LADDER[progress.rung])
+        converged = bool(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()) < relax.fmax)
+    else:
+        recorder = StepRecorder(atoms, spin, workdir, progress, frames)
+        try:
+            converged, settings = optimize_on_ladder(atoms, dft, relax, charge, moment, workdir, logdir, recorder)
+        finally:
+            recorder.close()
     forces, energy = atoms.get_forces(), float(atoms.get_potential_energy())
     magmom = float(atoms.calc.get_magnetic_moment()) if moment is not None else 0.0
     final = atoms.copy()
