@@ -14,6 +14,10 @@ criterion (GPAW's default is per valence electron: 5e-4 eV x 976 electrons allow
 measured against ``tight`` (1e-5 eV absolute, density 1e-7 per electron) on the same geometry.
 Prints iterations, seconds per iteration, wall time and the energy of each variant.
 
+``--moment M``: spin-polarised with the total moment M held fixed (the open-shell vacancies' triplet: 2);
+``--layouts ours gpaw``: each variant under our MPI layout (``dft.SPIN_POLARIZED_LAYOUT``) and GPAW's own
+(spins over ranks), with ``--iterations N`` to stop each after N SCF iterations (s/iter only).
+
 ``--reconverge D``: after the single point, move every atom D Å along its force, converge there from
 the current density, move back and converge again, as an optimizer's line search does. The change of
 energy and forces between the two SCFs of one geometry is the noise the optimizer sees.
@@ -22,6 +26,7 @@ energy and forces between the two SCFs of one geometry is the noise the optimize
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -63,30 +68,55 @@ def worker(job: dict) -> None:
     from ase.io import read
     from gpaw.mpi import world
 
-    from clusterdefects.dft import DFTSettings, box_for, boxed, make_calculator
+    from gpaw import KohnShamConvergenceError
+
+    from clusterdefects.dft import DFTSettings, box_for, boxed, initial_magmoms, make_calculator
     from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
     config = read_config(ROOT / CONFIG_FILE)
     dft = DFTSettings.from_config(load_study(config, job["preset"]).settings["dft"])
     mixer, width, convergence = VARIANTS[job["variant"]]
     settings = replace(dft, mixer=mixer or dft.mixer, convergence=convergence or dft.convergence,
-                       maxiter=max(dft.maxiter, 600) if convergence else dft.maxiter,
+                       maxiter=job["iterations"] or (max(dft.maxiter, 600) if convergence else dft.maxiter),
                        occupations={**dft.occupations, "width": width} if width else dft.occupations)
     start = read(job["structure"])
     box = box_for(read(job["box_from"]), dft.vacuum, dft.h)
     atoms = boxed(start, dft.vacuum, dft.h, box)
     txt = Path(job["out"]).with_suffix(".txt")
-    atoms.calc = make_calculator(settings, int(start.info.get("charge", 0)), txt=str(txt))
+    moment = job["moment"]
+    if moment is not None:
+        atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
+    atoms.calc = make_calculator(settings, int(start.info.get("charge", 0)), txt=str(txt), fixed_moment=moment,
+                                 layout=None if job["layout"] == "ours" else {})
     t0 = time.perf_counter()
-    energy = atoms.get_potential_energy()
+    try:
+        energy = atoms.get_potential_energy()
+    except KohnShamConvergenceError:  # stopped after --iterations: timing only
+        if not job["iterations"]:
+            raise
+        energy = float("nan")
     wall = time.perf_counter() - t0
-    iterations = int(atoms.calc.get_number_of_iterations())
-    noise = reconverge(atoms, job["reconverge"]) if job["reconverge"] else {}
+    iterations = int(atoms.calc.get_number_of_iterations() or settings.maxiter)
+    noise = reconverge(atoms, job["reconverge"]) if job["reconverge"] and energy == energy else {}
     if world.rank == 0:
         steps = iteration_times(txt)
         Path(job["out"]).write_text(json.dumps({
             "iterations": iterations, "s_per_iteration": sum(steps) / max(len(steps), 1), "wall_s": wall,
-            "energy": energy, "fingerprint": settings.fingerprint(), **noise}))
+            "energy": energy, "fingerprint": settings.fingerprint(), "setup_s": setup_seconds(txt), **noise}))
+
+
+def setup_seconds(txt: Path) -> float:
+    """Seconds from the calculator's start to its first SCF iteration (Poisson set-up, basis, guess)."""
+    from datetime import datetime
+    import re
+
+    text = txt.read_text()
+    started = re.search(r"^Date:\s+\w+ (\w+ +\d+ \d\d:\d\d:\d\d \d{4})", text, re.M)
+    first = re.search(r"^\|?iter:\s+1\|?\s+(\d\d:\d\d:\d\d)", text, re.M)
+    if not (started and first):
+        return float("nan")
+    begin = datetime.strptime(started.group(1).split()[-2], "%H:%M:%S")
+    return (datetime.strptime(first.group(1), "%H:%M:%S") - begin).total_seconds() % 86400
 
 
 def reconverge(atoms, distance: float) -> dict:
@@ -124,28 +154,41 @@ def main() -> None:
     parser.add_argument("--preset", default="screen")
     parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--moment", type=float, help="spin-polarised, this total moment held fixed (μB)")
+    parser.add_argument("--layouts", nargs="+", choices=["ours", "gpaw"], default=["ours"],
+                        help="MPI layout: ours (dft.SPIN_POLARIZED_LAYOUT when spin-polarised) or GPAW's own")
+    parser.add_argument("--iterations", type=int, default=0, help="stop each run after this many SCF iterations")
     parser.add_argument("--reconverge", type=float, default=0.0, metavar="D",
                         help="also step D Å along the forces and back, converging from the density before")
     args = parser.parse_args()
     for path in (args.structure, args.box_from):
         if not (ROOT / path).is_file():
             sys.exit(f"bench_scf: {path} not found. Fix: run the study up to it (snakemake {path}).")
-    print(f"{args.structure}, {args.preset} preset, {args.ranks} MPI ranks, one single point per variant")
-    print(f"{'variant':<10} {'iterations':>10} {'s/iter':>7} {'wall s':>7} {'energy eV':>12} {'fingerprint':>17}")
-    rows = {}
+    spin = "spin-paired" if args.moment is None else f"fixed moment {args.moment:g}"
+    print(f"{args.structure}, {args.preset} preset, {spin}, {args.ranks} MPI ranks, one single point per row")
+    print(f"{'variant':<10} {'layout':>6} {'iterations':>10} {'s/iter':>7} {'setup s':>7} {'wall s':>7} "
+          f"{'energy eV':>12} {'fingerprint':>17}")
+    rows, per_layout = {}, {}
     with tempfile.TemporaryDirectory(prefix="bench-scf-") as tmp:
-        for variant in args.variants:
+        for variant, layout in itertools.product(args.variants, args.layouts):
             job = {"variant": variant, "preset": args.preset, "structure": str(ROOT / args.structure),
-                   "box_from": str(ROOT / args.box_from), "out": str(Path(tmp) / f"{variant}.json"),
-                   "reconverge": args.reconverge}
-            r = rows[variant] = run(job, args.ranks)
-            print(f"{variant:<10} {r['iterations']:>10} {r['s_per_iteration']:>7.2f} {r['wall_s']:>7.0f} "
-                  f"{r['energy']:>12.4f} {r['fingerprint']:>17}", flush=True)
+                   "box_from": str(ROOT / args.box_from), "out": str(Path(tmp) / f"{variant}-{layout}.json"),
+                   "reconverge": args.reconverge, "moment": args.moment, "layout": layout,
+                   "iterations": args.iterations}
+            r = per_layout[variant, layout] = run(job, args.ranks)
+            rows.setdefault(variant, r)
+            print(f"{variant:<10} {layout:>6} {r['iterations']:>10} {r['s_per_iteration']:>7.2f} {r['setup_s']:>7.0f} "
+                  f"{r['wall_s']:>7.0f} {r['energy']:>12.4f} {r['fingerprint']:>17}", flush=True)
             if args.reconverge:
                 print(f"{'':<10} step {args.reconverge:g} Å along F: dE {r['dE_away_meV']:+.3f} meV; back: "
                       f"dE {r['dE_back_meV']:+.3f} meV, max dF {r['dF_back_meV_per_A']:.2f} meV/Å, "
                       f"{r['iterations_back']} iterations", flush=True)
-    if "preset" in rows:
+    for variant in args.variants:
+        if len(args.layouts) == 2:
+            ours, gpaw = per_layout[variant, "ours"], per_layout[variant, "gpaw"]
+            print(f"{variant}: s/iter GPAW's layout / ours = {gpaw['s_per_iteration'] / ours['s_per_iteration']:.2f}, "
+                  f"set-up {gpaw['setup_s'] / ours['setup_s']:.2f}")
+    if "preset" in rows and len(args.variants) > 1:
         for variant, r in rows.items():
             print(f"{variant}: iterations / preset's = {r['iterations'] / rows['preset']['iterations']:.2f}")
     if "tight" in rows:

@@ -25,6 +25,18 @@ def test_fingerprint_tracks_energy_settings_only():
     assert DFTSettings(maxiter=50, mixer={"beta": 0.01}).fingerprint() == base.fingerprint()
 
 
+def test_spin_polarised_runs_split_the_grid_over_the_ranks():
+    """GPAW would put the two spins on different ranks, each doing the whole grid's work; ours splits the
+    grid (benchmarks/bench_scf.py --layouts). A paired run keeps GPAW's own layout, and a caller may ask
+    for GPAW's."""
+    from clusterdefects.dft import SPIN_POLARIZED_LAYOUT, make_calculator
+
+    settings = DFTSettings()
+    assert make_calculator(settings, 0, None, fixed_moment=2.0).params.parallel == SPIN_POLARIZED_LAYOUT
+    assert make_calculator(settings, 0, None).params.parallel == {}
+    assert make_calculator(settings, 0, None, fixed_moment=2.0, layout={}).params.parallel == {}
+
+
 def test_ladder_softens_then_smears():
     base = DFTSettings(maxiter=100)
     rungs = [apply_rung(base, r) for r in SCF_LADDER]
