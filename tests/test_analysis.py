@@ -296,3 +296,18 @@ def test_dopant_scan_sets_the_dopants_side_by_side(tmp_path):
     assert np.isnan(scan.loc["Au", "dopant_loss_eV"]) and scan.loc["Au", "lowest_vacancy_site"] == ""
     png = dopant_scan_figure(energies, tmp_path / "scan.png", "test")
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("published, computed, expected", [
+    ("0.32", "0.37", "+0.05"),                                   # a value
+    ("tetrahedral", "tetrahedral", "same"), ("icosahedral", "crown", "differs"),
+    ("0.86-1.19", "0.90-1.30", "+0.04 / +0.11"),                 # two ranges: per end
+    ("2.69 -> 2.56 (-4.8 %)", "2.70 -> 2.58 (-4.3 %)", "+0.02"),  # a change: its end value
+    ("446.4", "445.2 +- 1.3 (doped-Hg-crown)", "-1.2"),          # an error bar: its value, published decimals
+    ("441.9-442.9", "440.1", "-1.8"), ("441.9-442.9", "442.0", "within"),
+    ("2.84", "2.86-2.90", "+0.02"), ("2.84", "2.80-2.90", "within"),
+    ("-1.2", "+0.4 +- 0.6", "+1.6"),                             # signed values are not ranges
+    ("2.85-3.15", "n/a", ""), ("", "yes (lowest candidate doped-Hg-crown, +0.26 eV)", ""),
+])
+def test_comparison_difference_is_computed_minus_published(published, computed, expected):
+    assert analysis.difference(published, computed) == expected

@@ -10,6 +10,7 @@ vacancy isomer's bonds with the pairs they were in the parent.
 from __future__ import annotations
 
 import math
+import re
 
 from collections.abc import Iterable
 from typing import Any
@@ -296,7 +297,49 @@ def ccs_table(rows: list[dict[str, Any]], formulas: dict[str, str]) -> pd.DataFr
     return pd.DataFrame(out, columns=CCS_COLUMNS)
 
 
-COMPARISON_COLUMNS = ["quantity", "published", "computed", "preset", "unit", "source"]
+COMPARISON_COLUMNS = ["quantity", "published", "computed", "difference", "preset", "unit", "source"]
+_NUMBER = r"[+-]?\d+(?:\.\d+)?"
+
+
+def headline(text: str) -> tuple[float, ...] | str | None:
+    """What a published or computed cell says, to compare: the value after '->' of a change, the value
+    before '+-' of an error bar, the ends of a range 'a-b', a number, or a word (None: nothing to compare)."""
+    text = re.sub(r"\(.*?\)", "", str(text)).strip()
+    if text in ("", "n/a", "nan"):
+        return None
+    text = text.split("->")[-1].split("+-")[0].strip()
+    ends = re.fullmatch(rf"({_NUMBER})\s*-\s*({_NUMBER})", text)
+    if ends:
+        return tuple(sorted(float(x) for x in ends.groups()))
+    if re.fullmatch(_NUMBER, text):
+        return (float(text),)
+    return text.lower()
+
+
+def difference(published: str, computed: str) -> str:
+    """computed - published, in the published value's decimals: per end for two ranges, 'within' (or the
+    distance to the nearer end) where one is a value and the other a range; 'same' or 'differs' for words; '' if either is missing."""
+    p, c = headline(published), headline(computed)
+    if p is None or c is None:
+        return ""
+    if isinstance(p, str) or isinstance(c, str):
+        return "same" if p == c else "differs"
+    decimals = max([len(d) for d in re.findall(r"\.(\d+)", str(published).split("(")[0])] or [2])
+    fmt = f"{{:+.{decimals}f}}"
+    if len(p) == len(c):
+        return " / ".join(fmt.format(b - a) for a, b in zip(p, c))
+    (lo, hi), x = (p, c[0]) if len(p) == 2 else (c, p[0])
+    if lo <= x <= hi:
+        return "within"
+    gap = x - (hi if x > hi else lo)
+    return fmt.format(gap if len(p) == 2 else -gap)
+
+
+def comparison_row(quantity: str, published: str, computed: str, preset: str, unit: str = "",
+                   source: str = "this run") -> dict[str, str]:
+    """One row of the comparison table."""
+    return {"quantity": quantity, "published": published, "computed": computed,
+            "difference": difference(published, computed), "preset": preset, "unit": unit, "source": source}
 
 
 def basin_verdict(basins: pd.DataFrame, preset: str) -> pd.DataFrame:
@@ -309,8 +352,7 @@ def basin_verdict(basins: pd.DataFrame, preset: str) -> pd.DataFrame:
                 f"the parent is not the lowest minimum found: remake it from {lowest['from']}")
     else:
         text = f"yes (lowest candidate {lowest['from']}, {float(lowest['delta_eV']):+.2f} eV)"
-    return pd.DataFrame([{"quantity": "basin check: the parent is the lowest minimum found", "published": "",
-                          "computed": text, "preset": preset, "unit": "", "source": "this run"}],
+    return pd.DataFrame([comparison_row("basin check: the parent is the lowest minimum found", "", text, preset)],
                         columns=COMPARISON_COLUMNS)
 
 
@@ -329,9 +371,8 @@ def comparison(published: list[dict[str, Any]], energies: pd.DataFrame, fragment
     """Each published value next to this run's (the references come from the config, not from code)."""
     rows = []
     for ref in published:
-        rows.append({"quantity": ref["quantity"], "published": ref["value"],
-                     "computed": computed_value(ref, energies, fragmentation, bonds, ccs), "preset": preset,
-                     "unit": ref.get("unit", ""), "source": ref.get("source", "")})
+        rows.append(comparison_row(ref["quantity"], ref["value"], computed_value(ref, energies, fragmentation,
+                                   bonds, ccs), preset, ref.get("unit", ""), ref.get("source", "")))
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 

@@ -63,8 +63,8 @@ def ordering_rows(energies: pd.DataFrame, basis: tuple[str, str], preset: str) -
         order_a, order_b = (" < ".join(sel.sort_values(col)["role"]) for col in (a, b))
         verdict = (f"unchanged: {order_a}" if order_a == order_b
                    else f"CHANGES: {order_a} ({basis[0]}) -> {order_b} ({basis[1]})")
-        rows.append({"quantity": f"{comp} isomer order, basis check {basis[1]} vs {basis[0]}", "published": "",
-                     "computed": verdict, "preset": preset, "unit": "", "source": "this run (basis_check)"})
+        rows.append(analysis.comparison_row(f"{comp} isomer order, basis check {basis[1]} vs {basis[0]}", "",
+                                            verdict, preset, source="this run (basis_check)"))
     return pd.DataFrame(rows, columns=analysis.COMPARISON_COLUMNS)
 
 
