@@ -13,7 +13,8 @@ preset's DFT and relax settings in the box of the shipped parent:
 
 displaced:  the workflow's way: the open-shell start displaced (the preset's ``relax.displace``, seeded),
             spin policy ``lowest``: paired, then the fixed-moment triplet (M = 2) from where it ended.
-symmetric:  the same start not displaced (``displace: 0``), paired only.
+symmetric:  the same start made exactly symmetric (``sites.symmetrized`` at ``--symmetrize`` Å, default 0.1: a
+            relaxed doped isomer is symmetric only to ~0.1 Å) and not displaced (``displace: 0``), paired only.
 
 ``--start``: a vacancy start of the study instead (the study's own vacancy, Hg removed from its relaxed
 doped isomer); ``--displaced-result``: that study relaxation's result.json, shown as the displaced run.
@@ -35,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from clusterdefects.benchtools import relax_command, sh
 from clusterdefects.fileio import write_xyz
 from clusterdefects.results import RelaxResult
-from clusterdefects.sites import classify_sites
+from clusterdefects.sites import classify_sites, symmetrized
 from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
 RUNS = {"displaced": ("lowest", None), "symmetric": ("paired", 0.0)}
@@ -51,6 +52,21 @@ def vacancy_start(parent: Path, site: str, charge: int) -> tuple:
     return vacancy, members[0]
 
 
+def exact_start(vacancy, tol: float):
+    """The symmetric run's start: ``vacancy`` made exactly symmetric at ``tol`` Å (printed: groups, largest move)."""
+    import numpy as np
+
+    from clusterdefects.relax import point_groups
+
+    if tol <= 0:
+        return vacancy
+    exact = symmetrized(vacancy, tol)
+    moved = float(np.linalg.norm(exact.positions - vacancy.positions, axis=1).max())
+    print(f"symmetric start: point group {point_groups(vacancy)} made exact at {tol} Å "
+          f"(largest move {moved:.4f} Å): {point_groups(exact)}", flush=True)
+    return exact
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parent", type=Path, default=Path("results/screen/basins/parent-lower-basin/relaxed.xyz"))
@@ -59,6 +75,8 @@ def main() -> None:
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
     parser.add_argument("--ranks", type=int, default=2)
     parser.add_argument("--start", type=Path, help="a vacancy start of the study (default: made from --parent)")
+    parser.add_argument("--symmetrize", type=float, default=0.1, metavar="TOL",
+                        help="make the symmetric run's start exact at this tolerance (Å; 0: as it is)")
     parser.add_argument("--displaced-result", type=Path, help="a finished study relaxation of --start, shown as "
                         "the displaced run")
     args = parser.parse_args()
@@ -75,7 +93,7 @@ def main() -> None:
     for run in args.runs:
         policy, displace = RUNS[run]
         out = ROOT / f"results/{args.preset}/bench_open_shell/{name}-{run}"
-        start = write_xyz(out / "start.xyz", vacancy)
+        start = write_xyz(out / "start.xyz", exact_start(vacancy, args.symmetrize) if run == "symmetric" else vacancy)
         relax = {**study.settings["relax"], **({} if displace is None else {"displace": displace})}
         settings = json.dumps({"dft": study.settings["dft"], "relax": relax, "spin": policy})
         print(f"{run}: vacancy of {source} (atom {removed} removed), spin {policy}, "

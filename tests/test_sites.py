@@ -89,3 +89,25 @@ def test_ag25_thiolate_cluster_finds_centre_shell_and_staples(name):
         roles[c.role] += c.multiplicity
     assert roles == {"centre": 1, "icosahedral": 12, "staple": 12}
     assert sum(c.multiplicity for c in classes) == 25
+
+
+def test_symmetrized_start_is_exact_and_close():
+    """A rattled CH4 made exactly Td again (what the symmetric open-shell start needs); a molecule with no
+    symmetry at the tolerance is refused, not returned unchanged."""
+    import numpy as np
+    from ase.build import molecule
+
+    from clusterdefects.sites import analyse_symmetry, symmetrized
+
+    methane = molecule("CH4")
+    methane.rattle(0.01, seed=4)
+    assert analyse_symmetry(methane, (1e-4,)).point_group != "Td"
+    exact = symmetrized(methane, 0.1)
+    assert analyse_symmetry(exact, (1e-6,)).point_group == "Td"
+    assert np.abs(exact.positions - methane.positions).max() < 0.03
+    assert exact.get_chemical_symbols() == methane.get_chemical_symbols()
+    lopsided = molecule("CH4")
+    lopsided.positions[1] += [0.3, -0.2, 0.1]
+    lopsided.positions[2] += [-0.1, 0.25, 0.0]
+    with pytest.raises(ValueError, match="no point group above C1"):
+        symmetrized(lopsided, 0.01)

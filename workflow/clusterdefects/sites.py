@@ -130,9 +130,22 @@ def _orbits(permutations: list[np.ndarray], n: int) -> tuple[tuple[int, ...], ..
     return tuple(tuple(g) for g in sorted(groups.values()))
 
 
-def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
-    """The heavy-atom group PointGroupAnalyzer finds at ``tol``, if all its operations map every
-    heavy atom onto an atom of the same element (and whether they map the H atoms too)."""
+@dataclass(frozen=True)
+class _Operations:
+    """The operations of a point group found in a structure: rotation matrices about ``centre``, each with
+    the image of every atom (R x_i ~ x_image[i]), refined on the heavy atoms."""
+
+    symbol: str
+    centre: np.ndarray
+    rotations: list[np.ndarray]
+    images: list[np.ndarray]
+    worst: float
+    hydrogens_follow: bool
+
+
+def _operations(atoms: Atoms, tol: float) -> _Operations | None:
+    """The heavy-atom group PointGroupAnalyzer finds at ``tol``, if all its operations map every heavy
+    atom onto an atom of the same element (and whether they map the H atoms too)."""
     symbols = np.array(atoms.get_chemical_symbols())
     heavy = symbols != "H" if (symbols != "H").sum() >= 2 else np.ones(len(symbols), dtype=bool)
     molecule = Molecule(list(symbols[heavy]), atoms.positions[heavy])
@@ -142,7 +155,7 @@ def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
         return None
     coords = atoms.positions - molecule.center_of_mass
     trees = {el: (cKDTree(coords[symbols == el]), np.flatnonzero(symbols == el)) for el in set(symbols)}
-    perms, worst, h_ok = [], 0.0, True
+    rotations, images, worst, h_ok = [], [], 0.0, True
     for op in ops:
         image, _ = _permutation(op.rotation_matrix, coords, symbols, trees)
         rotation = _refine(op.rotation_matrix, coords[heavy], coords[image[heavy]])
@@ -151,14 +164,42 @@ def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
         if heavy_dev > tol or len(set(image[heavy])) != heavy.sum():
             return None
         h_ok = h_ok and dev <= tol and len(set(image)) == len(image)
-        perms.append(image)
+        rotations.append(rotation)
+        images.append(image)
         worst = max(worst, float(heavy_dev))
     if not h_ok:
-        perms = [np.where(heavy, p, np.arange(len(p))) for p in perms]
-    orbits = _orbits(perms, len(atoms))
-    if any(len(ops) % len(o) for o in orbits):
+        images = [np.where(heavy, p, np.arange(len(p))) for p in images]
+    return _Operations(analyzer.sch_symbol, molecule.center_of_mass, rotations, images, worst, h_ok)
+
+
+def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
+    """The group of ``_operations`` with the orbits of all atoms under it, if every orbit fits the group."""
+    found = _operations(atoms, tol)
+    if found is None:
         return None
-    return Symmetry(analyzer.sch_symbol, tol, len(ops), worst, orbits, h_ok)
+    orbits = _orbits(found.images, len(atoms))
+    if any(len(found.rotations) % len(o) for o in orbits):
+        return None
+    return Symmetry(found.symbol, tol, len(found.rotations), found.worst, orbits, found.hydrogens_follow)
+
+
+def symmetrized(atoms: Atoms, tol: float, precision: float = 1e-10) -> Atoms:
+    """A copy of ``atoms`` moved onto the exact point group found at ``tol`` Å: every atom's position
+    averaged over its images under the group (x_i -> mean over g of R_g^T x_image_g(i)), the rotations
+    refined again and the average repeated until no atom moves by more than ``precision`` Å. Order,
+    centre and orientation are kept. Raises ValueError where the group is C1 or the H atoms do not follow
+    it (nothing to make exact)."""
+    out = atoms.copy()
+    for _ in range(100):
+        found = _operations(out, tol)
+        if found is None or found.symbol == "C1" or not found.hydrogens_follow:
+            raise ValueError(f"no point group above C1 (H atoms included) at {tol} Å")
+        coords = out.positions - found.centre
+        exact = np.mean([coords[image] @ rotation for rotation, image in zip(found.rotations, found.images)], axis=0)
+        out.positions = exact + found.centre
+        if np.abs(exact - coords).max() < precision:
+            return out
+    raise ValueError(f"symmetrizing at {tol} Å did not settle to {precision} Å in 100 rounds")
 
 
 def analyse_symmetry(atoms: Atoms, tolerances: tuple[float, ...] = TOLERANCES) -> Symmetry:
