@@ -147,6 +147,10 @@ def run(job: dict, ranks: int) -> dict:
     return json.loads(Path(job["out"]).read_text())
 
 
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b > 0 else "nan (GPAW's log stamps whole seconds)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--structure", default="results/screen/relax/vacancy-Hg-tetrahedral/start.xyz")
@@ -161,6 +165,8 @@ def main() -> None:
     parser.add_argument("--reconverge", type=float, default=0.0, metavar="D",
                         help="also step D Å along the forces and back, converging from the density before")
     args = parser.parse_args()
+    if args.iterations and args.reconverge:
+        parser.error("--iterations stops the SCF unconverged: it cannot go with --reconverge")
     for path in (args.structure, args.box_from):
         if not (ROOT / path).is_file():
             sys.exit(f"bench_scf: {path} not found. Fix: run the study up to it (snakemake {path}).")
@@ -186,8 +192,8 @@ def main() -> None:
     for variant in args.variants:
         if len(args.layouts) == 2:
             ours, gpaw = per_layout[variant, "ours"], per_layout[variant, "gpaw"]
-            print(f"{variant}: s/iter GPAW's layout / ours = {gpaw['s_per_iteration'] / ours['s_per_iteration']:.2f}, "
-                  f"set-up {gpaw['setup_s'] / ours['setup_s']:.2f}")
+            print(f"{variant}: s/iter GPAW's layout / ours = {ratio(gpaw['s_per_iteration'], ours['s_per_iteration'])}, "
+                  f"set-up {ratio(gpaw['setup_s'], ours['setup_s'])}")
     if "preset" in rows and len(args.variants) > 1:
         for variant, r in rows.items():
             print(f"{variant}: iterations / preset's = {r['iterations'] / rows['preset']['iterations']:.2f}")

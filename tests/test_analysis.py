@@ -311,3 +311,8 @@ def test_dopant_scan_sets_the_dopants_side_by_side(tmp_path):
 ])
 def test_comparison_difference_is_computed_minus_published(published, computed, expected):
     assert analysis.difference(published, computed) == expected
+
+
+@pytest.mark.parametrize("computed", ["nan +- nan (doped-Hg-crown)", "2.69 -> nan (nan %)", "nan-nan"])
+def test_a_missing_computed_value_has_no_difference(computed):
+    assert analysis.difference("2.69 -> 2.56", computed) == ""

@@ -96,9 +96,9 @@ def test_a_state_that_ended_is_taken_from_its_checkpoint(tmp_path):
     converged, progress, frames, _ = relax_cu13(tmp_path, RelaxSettings(optimizer="BFGS", fmax=0.05), drift=0.0)
     assert converged
     traj = tmp_path / "relax.traj"
-    ended = recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=0.05), progress)
+    ended = recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=0.05))
     assert ended is not None and np.array_equal(ended.positions, frames[-1].positions)
     assert ended.get_potential_energy() == frames[-1].get_potential_energy()
-    assert recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=1e-4, steps=500), progress) is None
-    assert recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=1e-4, steps=progress.steps), progress) is not None
-    assert recorded_end(tmp_path / "none.traj", RelaxSettings(), progress) is None
+    assert recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=1e-4, steps=500)) is None
+    assert recorded_end(traj, RelaxSettings(optimizer="BFGS", fmax=1e-4, steps=progress.steps)) is not None
+    assert recorded_end(tmp_path / "none.traj", RelaxSettings()) is None

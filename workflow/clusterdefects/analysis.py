@@ -304,10 +304,9 @@ _NUMBER = r"[+-]?\d+(?:\.\d+)?"
 def headline(text: str) -> tuple[float, ...] | str | None:
     """What a published or computed cell says, to compare: the value after '->' of a change, the value
     before '+-' of an error bar, the ends of a range 'a-b', a number, or a word (None: nothing to compare)."""
-    text = re.sub(r"\(.*?\)", "", str(text)).strip()
-    if text in ("", "n/a", "nan"):
+    text = re.sub(r"\(.*?\)", "", str(text)).split("->")[-1].split("+-")[0].strip()
+    if text in ("", "n/a") or "nan" in text.lower():
         return None
-    text = text.split("->")[-1].split("+-")[0].strip()
     ends = re.fullmatch(rf"({_NUMBER})\s*-\s*({_NUMBER})", text)
     if ends:
         return tuple(sorted(float(x) for x in ends.groups()))

@@ -288,18 +288,18 @@ def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, cha
             recorder.save()
 
 
-def recorded_end(traj_path: Path, relax: RelaxSettings, progress: Progress) -> Atoms | None:
+def recorded_end(traj_path: Path, relax: RelaxSettings) -> Atoms | None:
     """The last recorded frame, with its energy and forces, if the state ended there: fmax below
     ``relax.fmax`` or the step limit reached. A resumed run takes it as it is: a fresh SCF would cost
     a DFT call and could land on another SCF solution of the same geometry (meV apart on an open shell)."""
     if not traj_path.is_file() or traj_path.stat().st_size == 0:
         return None
     with Trajectory(str(traj_path)) as frames:
-        last = frames[-1] if len(frames) else None
+        steps, last = len(frames) - 1, frames[-1] if len(frames) else None
     if last is None or last.calc is None or not {"energy", "forces"} <= set(last.calc.results):
         return None
     fmax = float(np.sqrt((last.get_forces() ** 2).sum(axis=1).max()))
-    return last if fmax < relax.fmax or progress.steps >= relax.steps else None
+    return last if fmax < relax.fmax or steps >= relax.steps else None
 
 
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
@@ -319,7 +319,7 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     if moment is not None:
         atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
     progress, frames = resume_or_start(atoms, workdir, relax, spin, hessian_from, start.info.get("vacancy_index"))
-    ended = recorded_end(workdir / "relax.traj", relax, progress) if frames else None
+    ended = recorded_end(workdir / "relax.traj", relax) if frames else None
     if ended is not None:
         say(f"{spin}: ended at step {progress.steps} (recorded): taken from the checkpoint, no DFT call")
         atoms, settings = ended, apply_rung(dft, SCF_LADDER[progress.rung])

@@ -184,16 +184,20 @@ def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
 
 
 def symmetrized(atoms: Atoms, tol: float, precision: float = 1e-10) -> Atoms:
-    """A copy of ``atoms`` moved onto the exact point group found at ``tol`` Å: every atom's position
-    averaged over its images under the group (x_i -> mean over g of R_g^T x_image_g(i)), the rotations
+    """A copy of ``atoms`` moved onto the exact point group found at ``tol`` Å (the largest one: a group
+    found in a round may grow in the next, never shrink): every atom's position averaged over its images
+    under the group (x_i -> mean over g of R_g^T x_image_g(i)), the rotations
     refined again and the average repeated until no atom moves by more than ``precision`` Å. Order,
     centre and orientation are kept. Raises ValueError where the group is C1 or the H atoms do not follow
     it (nothing to make exact)."""
-    out = atoms.copy()
+    out, group = atoms.copy(), None
     for _ in range(100):
         found = _operations(out, tol)
-        if found is None or found.symbol == "C1" or not found.hydrogens_follow:
+        if group is None and (found is None or found.symbol == "C1" or not found.hydrogens_follow):
             raise ValueError(f"no point group above C1 (H atoms included) at {tol} Å")
+        if found is None or len(found.rotations) < len(group.rotations if group else []):
+            raise ValueError(f"symmetrizing to {group.symbol} at {tol} Å lost it on the way")
+        group = found  # it may grow: a structure within tol of a larger group settles there
         coords = out.positions - found.centre
         exact = np.mean([coords[image] @ rotation for rotation, image in zip(found.rotations, found.images)], axis=0)
         out.positions = exact + found.centre
