@@ -4,7 +4,7 @@
         [--site tetrahedral] [--preset screen] [--runs displaced symmetric] [--ranks 2]
     .venv/bin/python benchmarks/bench_open_shell.py --runs symmetric \
         --start results/screen/relax/vacancy-Hg-tetrahedral/start.xyz \
-        --displaced-result results/screen/relax/vacancy-Hg-tetrahedral/result.json
+        --displaced-result results/screen/relax/vacancy-Hg-tetrahedral/result.json [--trace | --trace-only]
 
 The vacancy start is the parent with one atom of the site class removed (the class's first member) and
 the vacancy's charge (for Ag29(BDT)12: [Ag28(BDT)12]2-, 6 superatom electrons, an open 1P shell; the
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from clusterdefects.benchtools import relax_command, sh
 from clusterdefects.fileio import write_xyz
 from clusterdefects.results import RelaxResult
-from clusterdefects.sites import classify_sites, symmetrized
+from clusterdefects.sites import classify_sites, symmetrized, symmetry_deviation
 from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
 RUNS = {"displaced": ("lowest", None), "symmetric": ("paired", 0.0)}
@@ -79,6 +79,10 @@ def main() -> None:
                         help="make the symmetric run's start exact at this tolerance (Å; 0: as it is)")
     parser.add_argument("--displaced-result", type=Path, help="a finished study relaxation of --start, shown as "
                         "the displaced run")
+    parser.add_argument("--trace", action="store_true", help="also print the symmetric run step by step "
+                        "(energy, fmax, deviation from its start's group) beside the displaced run")
+    parser.add_argument("--trace-only", action="store_true", help="run nothing: only the trace of what the "
+                        "symmetric run has so far (a run in progress included)")
     args = parser.parse_args()
 
     study = load_study(read_config(ROOT / CONFIG_FILE), args.preset)
@@ -88,6 +92,8 @@ def main() -> None:
     else:
         vacancy, removed = vacancy_start(ROOT / args.parent, args.site, study.system["charges"]["vacancy"])
         source, name = args.parent, args.site
+    if args.trace_only:
+        return trace(ROOT / f"results/{args.preset}/bench_open_shell/{name}-symmetric", args.displaced_result)
     box_from = ROOT / study.box_source("parent")[0]  # the study's grid, as its relaxations
     rows = [("displaced", RelaxResult.read(ROOT / args.displaced_result))] if args.displaced_result else []
     for run in args.runs:
@@ -111,6 +117,29 @@ def main() -> None:
             print(f"{run:<10} {start_group:<14} {end_group:<14} {state + kept:<10} {energy:>12.5f} "
                   f"{r.spin_moments[state]:>5.2f} {r.steps:>5} {r.force_calls:>5} {r.fmax:>6.3f}")
     print("point groups at 0.02/0.1/0.3 Å; * the kept spin state; steps/calls/fmax of the kept state")
+    if args.trace:
+        trace(ROOT / f"results/{args.preset}/bench_open_shell/{name}-symmetric", args.displaced_result)
+
+
+def trace(symmetric: Path, displaced_result: Path | None) -> None:
+    """Per paired step of the symmetric run (so far, or finished): its energy, fmax and largest deviation
+    from its start's point group, beside the displaced run's energy and fmax at the same step."""
+    import numpy as np
+    from ase.io import Trajectory
+
+    def fmax(atoms) -> float:
+        return float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
+
+    frames = Trajectory(str(symmetric / "checkpoint" / "paired" / "relax.traj"))
+    other = (Trajectory(str(ROOT / Path(displaced_result).parent / "checkpoint" / "paired" / "relax.traj"))
+             if displaced_result else [])
+    print(f"\n{'step':>4} {'symmetric E eV':>15} {'fmax':>6} {'group':>5} {'deviation Å':>11}   "
+          f"{'displaced E eV':>15} {'fmax':>6}")
+    for step, atoms in enumerate(frames):
+        group, deviation = symmetry_deviation(atoms, 0.1)
+        beside = (f"{other[step].get_potential_energy():>15.5f} {fmax(other[step]):>6.3f}"
+                  if step < len(other) else "")
+        print(f"{step:>4} {atoms.get_potential_energy():>15.5f} {fmax(atoms):>6.3f} {group:>5} {deviation:>11.5f}   {beside}")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def test_symmetrized_start_is_exact_and_close():
     import numpy as np
     from ase.build import molecule
 
-    from clusterdefects.sites import analyse_symmetry, symmetrized
+    from clusterdefects.sites import analyse_symmetry, symmetrized, symmetry_deviation
 
     methane = molecule("CH4")
     methane.rattle(0.01, seed=4)
@@ -106,6 +106,8 @@ def test_symmetrized_start_is_exact_and_close():
     assert analyse_symmetry(exact, (1e-6,)).point_group == "Td"
     assert np.abs(exact.positions - methane.positions).max() < 0.03
     assert exact.get_chemical_symbols() == methane.get_chemical_symbols()
+    group, deviation = symmetry_deviation(exact, 0.1)
+    assert group == "Td" and deviation < 1e-8 and symmetry_deviation(methane, 0.1)[1] > 1e-3
     lopsided = molecule("CH4")
     lopsided.positions[1] += [0.3, -0.2, 0.1]
     lopsided.positions[2] += [-0.1, 0.25, 0.0]

@@ -183,6 +183,13 @@ def _checked_group(atoms: Atoms, tol: float) -> Symmetry | None:
     return Symmetry(found.symbol, tol, len(found.rotations), found.worst, orbits, found.hydrogens_follow)
 
 
+def symmetry_deviation(atoms: Atoms, tol: float) -> tuple[str, float]:
+    """The point group found at ``tol`` Å and the largest distance (Å) of a heavy atom from its image under
+    that group's operations: how far a structure is from exactly symmetric (C1, 0.0 where none is found)."""
+    found = _operations(atoms, tol)
+    return ("C1", 0.0) if found is None else (found.symbol, found.worst)
+
+
 def symmetrized(atoms: Atoms, tol: float, precision: float = 1e-10) -> Atoms:
     """A copy of ``atoms`` moved onto the exact point group found at ``tol`` Å (the largest one: a group
     found in a round may grow in the next, never shrink): every atom's position averaged over its images
