@@ -122,10 +122,12 @@ def main() -> None:
 
 
 def trace(symmetric: Path, displaced_result: Path | None) -> None:
-    """Per paired step of the symmetric run (so far, or finished): its energy, fmax and largest deviation
-    from its start's point group, beside the displaced run's energy and fmax at the same step."""
+    """Per paired step of the symmetric run (so far, or finished): its energy, fmax and the largest deviation
+    of a heavy atom from the point group found at the loosest reporting tolerance (0.3 Å), beside the displaced run's energy and fmax at the same step."""
     import numpy as np
     from ase.io import Trajectory
+
+    from clusterdefects.relax import POINT_GROUP_TOLERANCES
 
     def fmax(atoms) -> float:
         return float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
@@ -136,7 +138,7 @@ def trace(symmetric: Path, displaced_result: Path | None) -> None:
     print(f"\n{'step':>4} {'symmetric E eV':>15} {'fmax':>6} {'group':>5} {'deviation Å':>11}   "
           f"{'displaced E eV':>15} {'fmax':>6}")
     for step, atoms in enumerate(frames):
-        group, deviation = symmetry_deviation(atoms, 0.1)
+        group, deviation = symmetry_deviation(atoms, max(POINT_GROUP_TOLERANCES))
         beside = (f"{other[step].get_potential_energy():>15.5f} {fmax(other[step]):>6.3f}"
                   if step < len(other) else "")
         print(f"{step:>4} {atoms.get_potential_energy():>15.5f} {fmax(atoms):>6.3f} {group:>5} {deviation:>11.5f}   {beside}")
