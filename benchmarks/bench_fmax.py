@@ -17,12 +17,12 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
 from ase.io import read
 
 ROOT = Path(__file__).resolve().parents[1]
 
 from clusterdefects.benchtools import relax_command, sh
+from clusterdefects.dft import fmax_of
 from clusterdefects.results import RelaxResult
 from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
@@ -30,7 +30,7 @@ from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
 def first_below(frames: list, thresholds: list[float]) -> list[tuple[float, int | None, float | None, float | None]]:
     """(threshold, step, energy, fmax) at the first frame whose fmax is at or below each threshold."""
-    fmaxes = [float(np.sqrt((f.get_forces() ** 2).sum(axis=1).max())) for f in frames]
+    fmaxes = [fmax_of(f.get_forces()) for f in frames]
     out = []
     for threshold in thresholds:
         hit = next((i for i, fmax in enumerate(fmaxes) if fmax <= threshold), None)

@@ -99,7 +99,8 @@ def main() -> None:
     for run in args.runs:
         policy, displace = RUNS[run]
         out = ROOT / f"results/{args.preset}/bench_open_shell/{name}-{run}"
-        start = write_xyz(out / "start.xyz", exact_start(vacancy, args.symmetrize) if run == "symmetric" else vacancy)
+        start = write_xyz(out / "start.xyz",
+                          exact_start(vacancy, args.symmetrize) if run == "symmetric" else vacancy)
         relax = {**study.settings["relax"], **({} if displace is None else {"displace": displace})}
         settings = json.dumps({"dft": study.settings["dft"], "relax": relax, "spin": policy})
         print(f"{run}: vacancy of {source} (atom {removed} removed), spin {policy}, "
@@ -123,14 +124,12 @@ def main() -> None:
 
 def trace(symmetric: Path, displaced_result: Path | None) -> None:
     """Per paired step of the symmetric run (so far, or finished): its energy, fmax and the largest deviation
-    of a heavy atom from the point group found at the loosest reporting tolerance (0.3 Å), beside the displaced run's energy and fmax at the same step."""
-    import numpy as np
+    of a heavy atom from the point group found at the loosest reporting tolerance (0.3 Å), beside the
+    displaced run's energy and fmax at the same step."""
     from ase.io import Trajectory
 
+    from clusterdefects.dft import fmax_of
     from clusterdefects.relax import POINT_GROUP_TOLERANCES
-
-    def fmax(atoms) -> float:
-        return float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
 
     frames = Trajectory(str(symmetric / "checkpoint" / "paired" / "relax.traj"))
     other = (Trajectory(str(ROOT / Path(displaced_result).parent / "checkpoint" / "paired" / "relax.traj"))
@@ -139,9 +138,10 @@ def trace(symmetric: Path, displaced_result: Path | None) -> None:
           f"{'displaced E eV':>15} {'fmax':>6}")
     for step, atoms in enumerate(frames):
         group, deviation = symmetry_deviation(atoms, max(POINT_GROUP_TOLERANCES))
-        beside = (f"{other[step].get_potential_energy():>15.5f} {fmax(other[step]):>6.3f}"
+        beside = (f"{other[step].get_potential_energy():>15.5f} {fmax_of(other[step].get_forces()):>6.3f}"
                   if step < len(other) else "")
-        print(f"{step:>4} {atoms.get_potential_energy():>15.5f} {fmax(atoms):>6.3f} {group:>5} {deviation:>11.5f}   {beside}")
+        print(f"{step:>4} {atoms.get_potential_energy():>15.5f} {fmax_of(atoms.get_forces()):>6.3f} {group:>5} "
+              f"{deviation:>11.5f}   {beside}")
 
 
 if __name__ == "__main__":

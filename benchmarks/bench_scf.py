@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-from clusterdefects.benchtools import iteration_times
+from clusterdefects.benchtools import iteration_times, setup_seconds
 
 #: Our convergence settings: ``tol`` eV absolute on the total energy over the last 3 iterations
 #: (``dft.SCF_ENERGY_RULE``), ``density`` per valence electron.
@@ -97,26 +98,12 @@ def worker(job: dict) -> None:
         energy = float("nan")
     wall = time.perf_counter() - t0
     iterations = int(atoms.calc.get_number_of_iterations() or settings.maxiter)
-    noise = reconverge(atoms, job["reconverge"]) if job["reconverge"] and energy == energy else {}
+    noise = reconverge(atoms, job["reconverge"]) if job["reconverge"] and not math.isnan(energy) else {}
     if world.rank == 0:
         steps = iteration_times(txt)
         Path(job["out"]).write_text(json.dumps({
             "iterations": iterations, "s_per_iteration": sum(steps) / max(len(steps), 1), "wall_s": wall,
             "energy": energy, "fingerprint": settings.fingerprint(), "setup_s": setup_seconds(txt), **noise}))
-
-
-def setup_seconds(txt: Path) -> float:
-    """Seconds from the calculator's start to its first SCF iteration (Poisson set-up, basis, guess)."""
-    from datetime import datetime
-    import re
-
-    text = txt.read_text()
-    started = re.search(r"^Date:\s+\w+ (\w+ +\d+ \d\d:\d\d:\d\d \d{4})", text, re.M)
-    first = re.search(r"^\|?iter:\s+1\|?\s+(\d\d:\d\d:\d\d)", text, re.M)
-    if not (started and first):
-        return float("nan")
-    begin = datetime.strptime(started.group(1).split()[-2], "%H:%M:%S")
-    return (datetime.strptime(first.group(1), "%H:%M:%S") - begin).total_seconds() % 86400
 
 
 def reconverge(atoms, distance: float) -> dict:
@@ -174,7 +161,7 @@ def main() -> None:
     print(f"{args.structure}, {args.preset} preset, {spin}, {args.ranks} MPI ranks, one single point per row")
     print(f"{'variant':<10} {'layout':>6} {'iterations':>10} {'s/iter':>7} {'setup s':>7} {'wall s':>7} "
           f"{'energy eV':>12} {'fingerprint':>17}")
-    rows, per_layout = {}, {}
+    per_layout = {}
     with tempfile.TemporaryDirectory(prefix="bench-scf-") as tmp:
         for variant, layout in itertools.product(args.variants, args.layouts):
             job = {"variant": variant, "preset": args.preset, "structure": str(ROOT / args.structure),
@@ -182,18 +169,17 @@ def main() -> None:
                    "reconverge": args.reconverge, "moment": args.moment, "layout": layout,
                    "iterations": args.iterations}
             r = per_layout[variant, layout] = run(job, args.ranks)
-            rows.setdefault(variant, r)
-            print(f"{variant:<10} {layout:>6} {r['iterations']:>10} {r['s_per_iteration']:>7.2f} {r['setup_s']:>7.0f} "
-                  f"{r['wall_s']:>7.0f} {r['energy']:>12.4f} {r['fingerprint']:>17}", flush=True)
+            print(f"{variant:<10} {layout:>6} {r['iterations']:>10} {r['s_per_iteration']:>7.2f} "
+                  f"{r['setup_s']:>7.0f} {r['wall_s']:>7.0f} {r['energy']:>12.4f} {r['fingerprint']:>17}", flush=True)
             if args.reconverge:
                 print(f"{'':<10} step {args.reconverge:g} Å along F: dE {r['dE_away_meV']:+.3f} meV; back: "
                       f"dE {r['dE_back_meV']:+.3f} meV, max dF {r['dF_back_meV_per_A']:.2f} meV/Å, "
                       f"{r['iterations_back']} iterations", flush=True)
-    for variant in args.variants:
-        if len(args.layouts) == 2:
-            ours, gpaw = per_layout[variant, "ours"], per_layout[variant, "gpaw"]
-            print(f"{variant}: s/iter GPAW's layout / ours = {ratio(gpaw['s_per_iteration'], ours['s_per_iteration'])}, "
-                  f"set-up {ratio(gpaw['setup_s'], ours['setup_s'])}")
+    rows = {variant: per_layout[variant, args.layouts[0]] for variant in args.variants}
+    for variant in args.variants if len(args.layouts) == 2 else []:
+        ours, gpaw = per_layout[variant, "ours"], per_layout[variant, "gpaw"]
+        print(f"{variant}: s/iter GPAW's layout / ours = {ratio(gpaw['s_per_iteration'], ours['s_per_iteration'])}"
+              f", set-up {ratio(gpaw['setup_s'], ours['setup_s'])}")
     if "preset" in rows and len(args.variants) > 1:
         for variant, r in rows.items():
             print(f"{variant}: iterations / preset's = {r['iterations'] / rows['preset']['iterations']:.2f}")

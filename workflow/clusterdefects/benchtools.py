@@ -34,8 +34,23 @@ def relax_command(start: Path | str, outdir: Path, settings: str, ranks: int, bo
     return gpaw_argv("relax", [str(start), str(outdir), "--settings", settings, *box], ranks, "mpiexec")
 
 
+#: A GPAW log's SCF line: iteration number and its HH:MM:SS stamp.
+ITERATION_LINE = re.compile(r"^\|?iter:\s+(\d+)\|?\s+(\d\d:\d\d:\d\d)", re.M)
+
+
+def _seconds_between(a: str, b: str) -> float:
+    return (datetime.strptime(b, "%H:%M:%S") - datetime.strptime(a, "%H:%M:%S")).total_seconds() % 86400
+
+
 def iteration_times(txt: Path) -> list[float]:
     """Wall-clock seconds of each SCF iteration, from GPAW's 'iter:' lines (HH:MM:SS stamps)."""
-    found = re.findall(r"^\|?iter:\s+\d+\|?\s+(\d\d:\d\d:\d\d)", txt.read_text(), re.M)
-    stamps = [datetime.strptime(m, "%H:%M:%S") for m in found]
-    return [(b - a).total_seconds() % 86400 for a, b in zip(stamps, stamps[1:])]
+    stamps = [stamp for _, stamp in ITERATION_LINE.findall(txt.read_text())]
+    return [_seconds_between(a, b) for a, b in zip(stamps, stamps[1:])]
+
+
+def setup_seconds(txt: Path) -> float:
+    """Seconds from a GPAW log's 'Date:' line to its first SCF iteration (Poisson set-up, basis, guess)."""
+    text = txt.read_text()
+    started = re.search(r"^Date:\s+.*?(\d\d:\d\d:\d\d)", text, re.M)
+    first = next((stamp for number, stamp in ITERATION_LINE.findall(text) if number == "1"), None)
+    return _seconds_between(started.group(1), first) if started and first else float("nan")

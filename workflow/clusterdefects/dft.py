@@ -95,6 +95,11 @@ def apply_rung(settings: DFTSettings, rung: Rung) -> DFTSettings:
     return replace(settings, **changes)
 
 
+def fmax_of(forces: np.ndarray) -> float:
+    """The largest atomic force (eV/Å): what ASE's optimizers compare with ``fmax``."""
+    return float(np.sqrt((np.asarray(forces) ** 2).sum(axis=1).max()))
+
+
 #: MPI layout of a spin-polarised run: the grid split over all ranks. GPAW's default puts the two spins on
 #: different ranks, and each rank then does the whole grid's work (Poisson, XC) for its spin. Measured on
 #: the 173-atom open-shell anion with 2 ranks (`benchmarks/bench_scf.py --moment 2 --layouts ours gpaw`).

@@ -30,7 +30,8 @@ from ase.optimize.sciopt import Converged, OptimizerConvergenceError, SciPyOptim
 
 from .checkpoint import (Progress, checkpoint_identity, final_hessian, forget_optimizer_state, mark_finished,
                          mark_running, prepare_checkpoint, resume_positions, seed_hessian)
-from .dft import SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, initial_magmoms, make_calculator, versions
+from .dft import (SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, fmax_of, initial_magmoms, make_calculator,
+                  versions)
 from .errors import InputError
 from .mpi import exit_status, on_rank0, save_json, say, world
 from .results import RelaxResult
@@ -167,7 +168,7 @@ class StepRecorder:
         self.frames += 1
         self.progress.steps = self.frames - 1  # frame 0 is the start
         self.progress.wall_time_s += now - self.t0
-        fmax = float(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()))
+        fmax = fmax_of(atoms.get_forces())
         say(f"{self.spin:9s} step {self.progress.steps:4d}  E = {atoms.get_potential_energy():.6f} eV  "
             f"fmax = {fmax:.4f} eV/Å  {now - self.t0:6.1f} s")
         self.t0 = now
@@ -298,8 +299,7 @@ def recorded_end(traj_path: Path, relax: RelaxSettings) -> Atoms | None:
         steps, last = len(frames) - 1, frames[-1] if len(frames) else None
     if last is None or last.calc is None or not {"energy", "forces"} <= set(last.calc.results):
         return None
-    fmax = float(np.sqrt((last.get_forces() ** 2).sum(axis=1).max()))
-    return last if fmax < relax.fmax or steps >= relax.steps else None
+    return last if fmax_of(last.get_forces()) < relax.fmax or steps >= relax.steps else None
 
 
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
@@ -323,7 +323,7 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     if ended is not None:
         say(f"{spin}: ended at step {progress.steps} (recorded): taken from the checkpoint, no DFT call")
         atoms, settings = ended, apply_rung(dft, SCF_LADDER[progress.rung])
-        converged = bool(np.sqrt((atoms.get_forces() ** 2).sum(axis=1).max()) < relax.fmax)
+        converged = fmax_of(atoms.get_forces()) < relax.fmax
     else:
         recorder = StepRecorder(atoms, spin, workdir, progress, frames)
         try:
@@ -334,7 +334,7 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     magmom = float(atoms.calc.get_magnetic_moment()) if moment is not None else 0.0
     final = atoms.copy()
     final.calc = SinglePointCalculator(final, energy=energy, forces=forces)
-    fmax = float(np.sqrt((forces**2).sum(axis=1).max()))
+    fmax = fmax_of(forces)
     return StateResult(spin, final, energy, fmax, converged, magmom, settings, progress)
 
 

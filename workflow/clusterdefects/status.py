@@ -58,14 +58,14 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _last_frames(traj: Path, n: int) -> list[tuple[float, float]]:
     """(energy, fmax) of the last ``n`` frames of a trajectory another process may be appending to."""
-    import numpy as np
     from ase.io.trajectory import Trajectory
+
+    from .dft import fmax_of
 
     try:
         with Trajectory(str(traj)) as frames:
             picked = [frames[i] for i in range(max(len(frames) - n, 0), len(frames))]
-        return [(float(a.get_potential_energy()), float(np.sqrt((a.get_forces() ** 2).sum(axis=1).max())))
-                for a in picked]
+        return [(float(a.get_potential_energy()), fmax_of(a.get_forces())) for a in picked]
     except Exception:  # missing, empty or cut mid-write: no frames to show yet
         return []
 
