@@ -61,11 +61,16 @@ def test_each_state_from_the_files(tmp_path):
     marker(killed, dead_pid())
     assert relaxation_status("x", killed, log, FP, OPT).state == "stopped"
 
-    no_marker = tmp_path / "no-marker"  # nothing to ask: judged by how long ago it wrote
-    state = checkpoint(no_marker)
-    assert relaxation_status("x", no_marker, log, FP, OPT).state == "running"
+    no_marker = tmp_path / "no-marker"  # a checkpoint just cloned or copied: fresh files, no run
+    checkpoint(no_marker)
+    assert relaxation_status("x", no_marker, log, FP, OPT).state == "stopped"
+
+    elsewhere = tmp_path / "elsewhere"  # a run on another host: judged by how long ago it wrote
+    state = checkpoint(elsewhere)
+    (elsewhere / RUNNING_FILE).write_text(json.dumps({"host": "another-node", "pid": 1, "slurm_job_id": None}))
+    assert relaxation_status("x", elsewhere, log, FP, OPT).state == "running"
     later = state.stat().st_mtime + 3600
-    assert relaxation_status("x", no_marker, log, FP, OPT, now=later).state == "stopped"
+    assert relaxation_status("x", elsewhere, log, FP, OPT, now=later).state == "stopped"
 
     stale = tmp_path / "stale"
     checkpoint(stale, fingerprint="other")

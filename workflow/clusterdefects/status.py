@@ -5,7 +5,8 @@ results folder) and after it was killed; it starts nothing and takes no lock.
 
 States: ``waiting`` (nothing written yet), ``running`` (the process or SLURM job that
 ``running.json`` names is alive; where that cannot be told, a checkpoint or GPAW log written within
-``ACTIVE_S``), ``stopped`` (a checkpoint, nothing written lately: killed; the next run resumes it),
+``ACTIVE_S``), ``stopped`` (a checkpoint and no live run: killed, or copied or cloned without its
+marker; the next run resumes it),
 ``stale`` (a checkpoint or result made with other settings: the next run starts it afresh), ``failed``
 (the rule's log ends in an error), ``done`` (result.json with the study's settings).
 """
@@ -166,7 +167,8 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         status.energy, status.fmax = frames[-1]
         status.fmax_trend = [f for _, f in frames]
     touched = _newest_mtime([*current.iterdir(), *(folder / "logs").glob("gpaw-*.txt")])
-    alive = run_alive(_read_json(folder / RUNNING_FILE))
+    marker = _read_json(folder / RUNNING_FILE)
+    alive = run_alive(marker) if marker else False  # every run marks itself first: none, no run
     if identity and (identity.get("fingerprint") != fingerprint or identity.get("optimizer") != optimizer):
         status.state, status.note = "stale", "checkpoint made with other settings: the next run starts afresh"
     elif alive or (alive is None and now - touched < active_s):
