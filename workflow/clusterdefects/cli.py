@@ -277,6 +277,12 @@ def cmd_status(args: argparse.Namespace) -> None:
         print(line)
 
 
+def cmd_restore_times(args: argparse.Namespace) -> None:
+    from .committime import restore_commit_times
+
+    print(f"restore-times: {restore_commit_times(Path(args.repo))} committed files dated by their last commit")
+
+
 def cmd_gpaw(args: argparse.Namespace) -> None:
     import shlex
 
@@ -564,6 +570,11 @@ def parser() -> argparse.ArgumentParser:
     add_study_options(s)
     s.add_argument("--results", default="results")
     s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("restore-times", help="date committed files by their last commit, so that Snakemake does "
+                                             "not redo a fresh clone's shipped results (setup.sh runs it)")
+    s.add_argument("--repo", default=".", help="the git work tree (default: here)")
+    s.set_defaults(func=cmd_restore_times)
 
     s = sub.add_parser("figures", help="energy-level diagram and fragmentation heat map of a study's tables")
     s.add_argument("relative", help="tables/relative_energies.csv")
