@@ -87,13 +87,14 @@ def _failed(log: Path) -> str:
 
 def run_alive(marker: dict[str, Any] | None) -> bool | None:
     """Whether the run a ``running.json`` names is alive: its SLURM job in squeue, or its process on
-    this host; None where that cannot be told (another host, no squeue)."""
+    this host; False with no marker (every run writes one first); None where that cannot be told
+    (another host, no squeue)."""
     import os
     import socket
     import subprocess
 
     if not marker:
-        return None
+        return False
     if marker.get("slurm_job_id"):
         try:
             out = subprocess.run(["squeue", "-h", "-j", str(marker["slurm_job_id"]), "-o", "%T"],
@@ -167,8 +168,7 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         status.energy, status.fmax = frames[-1]
         status.fmax_trend = [f for _, f in frames]
     touched = _newest_mtime([*current.iterdir(), *(folder / "logs").glob("gpaw-*.txt")])
-    marker = _read_json(folder / RUNNING_FILE)
-    alive = run_alive(marker) if marker else False  # every run marks itself first: none, no run
+    alive = run_alive(_read_json(folder / RUNNING_FILE))
     if identity and (identity.get("fingerprint") != fingerprint or identity.get("optimizer") != optimizer):
         status.state, status.note = "stale", "checkpoint made with other settings: the next run starts afresh"
     elif alive or (alive is None and now - touched < active_s):
