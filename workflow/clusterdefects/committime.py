@@ -15,7 +15,9 @@ from pathlib import Path
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+    """``git`` in ``repo``, paths printed as they are (not quoted, whatever their characters)."""
+    command = ["git", "-C", str(repo), "-c", "core.quotePath=false", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def last_commit_times(repo: Path) -> dict[str, int]:
@@ -33,7 +35,8 @@ def last_commit_times(repo: Path) -> dict[str, int]:
 def unchanged_tracked(repo: Path) -> set[str]:
     """Tracked paths whose working-tree file is as committed (no staged or unstaged change)."""
     tracked = set(_git(repo, "ls-files", "-z").split("\0")) - {""}
-    changed = {entry[3:] for entry in _git(repo, "status", "--porcelain", "--no-renames").splitlines()}
+    entries = _git(repo, "status", "--porcelain", "-z", "--no-renames").split("\0")
+    changed = {entry[3:] for entry in entries if entry}
     return tracked - changed
 
 
