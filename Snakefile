@@ -28,6 +28,7 @@ from clusterdefects import ids  # noqa: E402
 from clusterdefects.errors import InputError  # noqa: E402
 from clusterdefects.parent_search import NAME_PATTERN  # noqa: E402
 from clusterdefects.study import load_study, use_own_commands  # noqa: E402
+from clusterdefects.tables import TABLES  # noqa: E402
 
 use_own_commands()
 

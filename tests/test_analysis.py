@@ -44,6 +44,20 @@ def test_relative_energies_per_composition():
     assert frame.loc["vacancy-Hg-crown", "composition"] == "Ag28"
 
 
+def test_one_composition_at_two_charges_is_two_ions():
+    """An Ag28 vacancy of Hg (2-) and of Au (3-) are not compared: each charge has its own lowest isomer,
+    and a published Ag28 value must name the charge it is for."""
+    results = [result("vacancy-Hg-crown", -97.0, "Ag28C72H48S24", charge=-2),
+               result("vacancy-Hg-centre", -96.0, "Ag28C72H48S24", charge=-2),
+               result("vacancy-Au-crown", -90.0, "Ag28C72H48S24", charge=-3)]
+    frame = analysis.relative_energies(results, {})
+    by_id = frame.set_index("structure_id")["relative_energy_eV"]
+    assert by_id["vacancy-Au-crown"] == 0.0 and by_id["vacancy-Hg-centre"] == pytest.approx(1.0)
+    ref = {"quantity": "Ag28 lowest", "value": "crown", "compute": "lowest_role", "composition": "Ag28"}
+    assert analysis.computed_value(ref, frame, pd.DataFrame(), pd.DataFrame()) == "n/a"
+    assert analysis.computed_value({**ref, "charge": -2}, frame, pd.DataFrame(), pd.DataFrame()) == "crown"
+
+
 def test_fragmentation_energies_from_raw_energies():
     frame = analysis.fragmentation_energies(RESULTS).set_index(["parent_id", "product_id"])
     # E(vacancy) + E(Hg) - E(doped), recomputed by hand
@@ -316,3 +330,17 @@ def test_comparison_difference_is_computed_minus_published(published, computed, 
 @pytest.mark.parametrize("computed", ["nan +- nan (doped-Hg-crown)", "2.69 -> nan (nan %)", "nan-nan"])
 def test_a_missing_computed_value_has_no_difference(computed):
     assert analysis.difference("2.69 -> 2.56", computed) == ""
+
+
+def test_a_basin_check_made_against_another_parent_is_refused(tmp_path):
+    from clusterdefects.tables import load_basin_checks
+
+    parent = result("parent", -100.0, "Ag29C72H48S24")
+    row = {"candidate": "doped-Hg-crown+Ag", "from": "doped-Hg-crown", "energy": -99.9, "parent_energy": -100.0,
+           "delta_eV": 0.1, "lower_than_parent": False, "relaxed": False, "steps": 0, "fmax": 0.3,
+           "converged": True, "fingerprint": "f"}
+    (tmp_path / "basin.json").write_text(json.dumps(row))
+    assert len(load_basin_checks([tmp_path / "basin.json", tmp_path / "missing.json"], parent)) == 1
+    (tmp_path / "basin.json").write_text(json.dumps({**row, "parent_energy": -100.3}))
+    with pytest.raises(InputError, match="another parent"):
+        load_basin_checks([tmp_path / "basin.json"], parent)

@@ -70,7 +70,7 @@ def test_metal_sigma_sensitivity_is_reported_for_metal_ions():
 
 def test_comparison_rows_for_cross_sections():
     energies = pd.DataFrame({"composition": ["Ag28Hg", "Ag28Hg", "Ag28"], "structure_id": ["d-a", "d-b", "v-a"],
-                             "relative_energy_eV": [0.2, 0.0, 0.0]})
+                             "charge": [-2, -2, -2], "relative_energy_eV": [0.2, 0.0, 0.0]})
     ccs = pd.DataFrame({"structure_id": ["d-a", "d-b", "v-a"], "composition": ["Ag28Hg", "Ag28Hg", "Ag28"],
                         "ccs_A2": [440.0, 450.0, 441.0], "standard_error_A2": [4.0, 4.5, 4.4]})
     refs = [{"quantity": "lowest", "value": "446.4", "compute": "ccs_lowest", "composition": "Ag28Hg"},

@@ -136,6 +136,17 @@ def test_presets_resolve_and_name_every_setting():
     assert load_study(config, "screen").settings["spin"]["vacancy"] == "lowest"
 
 
+def test_a_dopant_without_a_charge_is_refused_when_the_study_loads():
+    """Not hours later, when its first doped isomer is made from the relaxed parent."""
+    config = read_config(ROOT / CONFIG_FILE)
+    system = config["presets"]["screen"]["system"]
+    config["systems"][system] = {**config["systems"][system], "dopants": ["Hg", "Ga"]}
+    with pytest.raises(InputError, match="charge of the Ga-doped cluster"):
+        load_study(config, "screen")
+    config["systems"][system]["charges"] = {**config["systems"][system]["charges"], "doped": {"Ga": -2}}
+    assert load_study(config, "screen").charge("doped", "Ga") == -2
+
+
 def test_the_basis_check_covers_the_chosen_dopants():
     config = read_config(ROOT / CONFIG_FILE)
     screen = load_study(config, "screen")

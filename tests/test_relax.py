@@ -246,3 +246,52 @@ def test_force_calls_count_every_scf_the_optimizer_asks_for(start, tmp_path, opt
     assert result.force_calls == len(scf_runs) >= result.steps + 1
     assert result.scf_iterations == sum(scf_runs)
 
+
+
+def test_an_odd_electron_count_relaxes_only_its_doublet():
+    from clusterdefects.errors import InputError
+    from clusterdefects.relax import spin_states
+
+    assert spin_states("lowest") == ["paired", "polarized"]
+    assert spin_states("lowest", odd_electrons=True) == ["polarized"]
+    assert spin_states("polarized", odd_electrons=True) == ["polarized"]
+    with pytest.raises(InputError, match="odd electron count"):
+        spin_states("paired", odd_electrons=True)
+
+
+def test_the_kept_spin_state_is_the_lowest_at_the_configured_settings():
+    """A state whose SCF needed the smearing rung has other energy settings: it is not compared."""
+    from dataclasses import replace
+
+    from ase import Atoms
+
+    from clusterdefects.checkpoint import Progress
+    from clusterdefects.dft import SCF_LADDER, apply_rung
+    from clusterdefects.relax import StateResult, kept_state
+
+    configured = DFTSettings()
+    smeared = apply_rung(configured, SCF_LADDER[-1])
+    assert smeared.fingerprint() != configured.fingerprint()
+
+    def state(spin, energy, settings):
+        return StateResult(spin, Atoms("H"), energy, 0.01, True, 0.0, settings, Progress())
+
+    paired, polarized = state("paired", -10.0, smeared), state("polarized", -9.9, configured)
+    assert kept_state([paired, polarized], configured) is polarized
+    both_smeared = [paired, state("polarized", -10.1, smeared)]
+    assert kept_state(both_smeared, configured).spin == "polarized"  # one set shared by both: compared
+    with pytest.raises(RuntimeError, match="different SCF-ladder settings"):
+        kept_state([paired, state("polarized", -9.0, replace(smeared, occupations={"name": "fermi-dirac",
+                                                                                   "width": 0.05}))], configured)
+
+
+def test_an_unknown_metal_has_no_silent_valence():
+    from ase import Atoms
+
+    from clusterdefects.elements import doped_charge
+    from clusterdefects.validate import superatom_electrons
+
+    assert doped_charge(-3, "Ag", "Ni") == -4
+    with pytest.raises(ValueError, match="no superatom valence for Ga"):
+        superatom_electrons(Atoms("Ag12Ga"), -3, 0)
+    assert superatom_electrons(Atoms("Ag13SH"), -3, 1) == 13 - 1 + 3

@@ -47,7 +47,7 @@ def spin_columns(r: RelaxResult) -> dict[str, float]:
 
 
 def relative_energies(results: list[RelaxResult], paper_labels: dict[str, str]) -> pd.DataFrame:
-    """Per composition of the doped and vacancy isomers: energy minus the lowest of that composition."""
+    """Per composition and charge of the doped and vacancy isomers: energy minus the lowest of that ion."""
     rows = []
     for r in results:
         sid = StructureId.parse(r.structure_id)
@@ -63,7 +63,8 @@ def relative_energies(results: list[RelaxResult], paper_labels: dict[str, str]) 
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
-    frame["relative_energy_eV"] = frame["energy_eV"] - frame.groupby("composition")["energy_eV"].transform("min")
+    # One reference per composition and charge: an Ag28 vacancy of Hg (2-) and of Au (3-) are different ions.
+    frame["relative_energy_eV"] = frame["energy_eV"] - frame.groupby(["composition", "charge"])["energy_eV"].transform("min")
     columns = ["composition", "structure_id", "role", "paper_label", "energy_eV", "relative_energy_eV",
                "fmax_eV_per_A", "converged", "spin_state", "magmom", *SPIN_COLUMNS, "charge", "superatom_electrons",
                "point_group", "dopant", "kind"]
@@ -386,9 +387,21 @@ def _some(sel: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
     return sel
 
 
-def lowest_isomer_ccs(ccs: pd.DataFrame, energies: pd.DataFrame, composition: str) -> pd.Series:
-    """The cross-section row of the lowest-energy isomer of a composition."""
+def of_ion(energies: pd.DataFrame, composition: str, charge: int | None = None) -> pd.DataFrame:
+    """The isomers of one ion: a composition, at ``charge`` where given. A composition present at more than
+    one charge (an Ag28 vacancy of Hg, 2-, and of Au, 3-) needs the charge: ValueError without it."""
     sel = _some(energies[energies["composition"] == composition])
+    if charge is not None:
+        return _some(sel[sel["charge"] == int(charge)])
+    if sel["charge"].nunique() > 1:
+        raise ValueError(f"{composition} at more than one charge: name the charge")
+    return sel
+
+
+def lowest_isomer_ccs(ccs: pd.DataFrame, energies: pd.DataFrame, composition: str,
+                      charge: int | None = None) -> pd.Series:
+    """The cross-section row of the lowest-energy isomer of a composition (at ``charge`` where given)."""
+    sel = of_ion(energies, composition, charge)
     sid = sel.loc[sel["relative_energy_eV"].idxmin(), "structure_id"]
     return _some(ccs[ccs["structure_id"] == sid]).iloc[0]
 
@@ -397,12 +410,13 @@ def ccs_value(ref: dict[str, Any], energies: pd.DataFrame, ccs: pd.DataFrame) ->
     """ccs_lowest: the lowest isomer's CCS +- its error; ccs_range: over the isomers; ccs_ratio: in %."""
     what = ref["compute"]
     if what == "ccs_lowest":
-        row = lowest_isomer_ccs(ccs, energies, ref["composition"])
+        row = lowest_isomer_ccs(ccs, energies, ref["composition"], ref.get("charge"))
         return f"{row['ccs_A2']:.1f} +- {row['standard_error_A2']:.1f} ({row['structure_id']})"
     if what == "ccs_range":
         sel = _some(ccs[ccs["composition"] == ref["composition"]])
         return f"{sel['ccs_A2'].min():.1f}-{sel['ccs_A2'].max():.1f}"
-    a, b = lowest_isomer_ccs(ccs, energies, ref["composition"]), lowest_isomer_ccs(ccs, energies, ref["product"])
+    a = lowest_isomer_ccs(ccs, energies, ref["composition"], ref.get("charge"))
+    b = lowest_isomer_ccs(ccs, energies, ref["product"], ref.get("product_charge"))
     ratio = 100 * (b["ccs_A2"] / a["ccs_A2"] - 1)
     error = 100 * math.hypot(b["standard_error_A2"] / a["ccs_A2"], a["standard_error_A2"] / a["ccs_A2"])
     return f"{ratio:+.1f} +- {error:.1f}"
@@ -416,13 +430,14 @@ def computed_value(ref: dict[str, Any], energies: pd.DataFrame, fragmentation: p
         if what.startswith("ccs"):
             return ccs_value(ref, energies, pd.DataFrame(columns=CCS_COLUMNS) if ccs is None else ccs)
         if what == "max_relative_energy":
-            sel = _some(energies[energies["composition"] == ref["composition"]])
+            sel = of_ion(energies, ref["composition"], ref.get("charge"))
             return _fmt(sel["relative_energy_eV"].max())
         if what == "lowest_role":
-            sel = _some(energies[energies["composition"] == ref["composition"]])
+            sel = of_ion(energies, ref["composition"], ref.get("charge"))
             return str(sel.loc[sel["relative_energy_eV"].idxmin(), "role"])
         if what == "relative_energy":
-            sel = _some(energies[(energies["composition"] == ref["composition"]) & (energies["role"] == ref["role"])])
+            sel = of_ion(energies, ref["composition"], ref.get("charge"))
+            sel = _some(sel[sel["role"] == ref["role"]])
             return _fmt(sel["relative_energy_eV"].iloc[0])
         if what == "fragmentation_range":
             sel = _some(fragmentation[fragmentation["product_is_most_stable"]]["fragmentation_energy_cp_eV"].dropna())

@@ -59,11 +59,11 @@ def ordering_rows(energies: pd.DataFrame, basis: tuple[str, str], preset: str) -
     """Comparison rows, one per composition: does the order of the isomers change between the two bases?"""
     a, b = (f"relative_energy_eV_{name}" for name in basis)
     rows = []
-    for comp, sel in energies.groupby("composition", sort=False):
+    for (comp, charge), sel in energies.groupby(["composition", "charge"], sort=False):
         order_a, order_b = (" < ".join(sel.sort_values(col)["role"]) for col in (a, b))
         verdict = (f"unchanged: {order_a}" if order_a == order_b
                    else f"CHANGES: {order_a} ({basis[0]}) -> {order_b} ({basis[1]})")
-        rows.append(analysis.comparison_row(f"{comp} isomer order, basis check {basis[1]} vs {basis[0]}", "",
+        rows.append(analysis.comparison_row(f"{comp} ({charge:+d}) isomer order, basis check {basis[1]} vs {basis[0]}", "",
                                             verdict, preset, source="this run (basis_check)"))
     return pd.DataFrame(rows, columns=analysis.COMPARISON_COLUMNS)
 
@@ -74,7 +74,7 @@ def basis_tables(results: list[RelaxResult], checks: dict[str, dict[str, Any]], 
     side, and each single point's cost."""
     checked = check_results(results, checks)
     rel = side_by_side(analysis.relative_energies(results, {}), analysis.relative_energies(checked, {}),
-                       ["composition", "kind", "structure_id", "role"], "relative_energy_eV", basis)
+                       ["composition", "charge", "kind", "structure_id", "role"], "relative_energy_eV", basis)
     frag_a = analysis.fragmentation_energies(results, corrections)
     frag_b = analysis.fragmentation_energies(checked, check_corrections)
     keys = ["parent_id", "product_id"]

@@ -164,7 +164,8 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     results, relaxed, starts = load_outputs(root / "relax", ids, bool(study.settings.get("allow_unconverged")))
     doped = [sid for sid in ids if kind_of(sid) == "doped"]
     corrections = load_counterpoise([root / "counterpoise" / f"{sid}.json" for sid in doped], results[0].fingerprint)
-    basins = load_basin_checks([root / "basin_check" / sid / "basin.json" for sid in doped])
+    parent = next(r for r in results if r.structure_id == "parent")
+    basins = load_basin_checks([root / "basin_check" / sid / "basin.json" for sid in doped], parent)
     ccs = load_ccs([root / "ccs" / f"{sid}.json" for sid in study.ccs_ids() if sid in ids], results)
     tables = build_tables(results, relaxed, starts, root / "sites.csv", study.system, study.preset, corrections, basins,
                           ccs)

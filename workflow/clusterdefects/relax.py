@@ -338,10 +338,29 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     return StateResult(spin, final, energy, fmax, converged, magmom, settings, progress)
 
 
-def spin_states(policy: str) -> list[str]:
+def spin_states(policy: str, odd_electrons: bool = False) -> list[str]:
+    """The spin states a policy relaxes, in order. An odd electron count has no closed shell: its one state
+    is the doublet ('polarized'), and 'paired' (a half-filled level shared by both spins) is refused."""
     if policy not in SPIN_POLICIES:
         raise InputError("config/config.yaml", f"unknown spin policy {policy!r}", f"use one of {SPIN_POLICIES}")
+    if odd_electrons:
+        if policy == "paired":
+            raise InputError("config/config.yaml", "spin policy 'paired' for an odd electron count",
+                             "use 'polarized' or 'lowest' (both relax the doublet) for this kind in `spin:`")
+        return ["polarized"]
     return ["paired", "polarized"] if policy == "lowest" else [policy]
+
+
+def kept_state(states: list[StateResult], configured: DFTSettings) -> StateResult:
+    """The lowest-energy spin state among those computed at one set of energy settings: the configured ones
+    where any state has them (a state whose SCF needed the smearing rung is then only recorded, not
+    compared), else the one set all states share."""
+    wanted = configured.fingerprint()
+    comparable = [s for s in states if s.settings.fingerprint() == wanted] or states
+    if len({s.settings.fingerprint() for s in comparable}) > 1:
+        raise RuntimeError("the spin states ended on different SCF-ladder settings and none on the configured "
+                           "ones: their energies cannot be compared; rerun with a spin policy naming one state")
+    return min(comparable, key=lambda s: s.energy)
 
 
 def peak_memory_mb() -> float:
@@ -368,7 +387,9 @@ def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettin
             f"{relax.displace} Å rms (seed {relax.seed}) to break its symmetry")
     t_start = time.perf_counter()
     states: list[StateResult] = []
-    for spin in spin_states(spin_policy):
+    from .validate import electron_count
+
+    for spin in spin_states(spin_policy, odd_electrons=electron_count(given, charge) % 2 == 1):
         # A second spin state starts where the first ended, with its Hessian: only the spin differs.
         previous = states[-1] if states else None
         state_start, hessian = start, final_hessian(hessian_from) if hessian_from else None
@@ -378,7 +399,7 @@ def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettin
             hessian = outdir / "checkpoint" / previous.spin / "optimizer.json"
         states.append(relax_state(state_start, dft, relax, spin, charge, outdir / "checkpoint" / spin,
                                   outdir / "logs", hessian, box))
-    best = min(states, key=lambda s: s.energy)
+    best = kept_state(states, dft)
     result = RelaxResult.from_dict({
         "structure_id": start.info.get("structure_id", outdir.name), **(meta or {}),
         "formula": start.get_chemical_formula("metal"), "charge": charge, "energy": best.energy,

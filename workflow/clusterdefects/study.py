@@ -396,4 +396,7 @@ def load_study(config: dict[str, Any], preset: str | None = None) -> Study:
                          f"use one of: {', '.join(systems)}")
     settings = deep_merge(config.get("defaults", {}), {k: v for k, v in presets[preset].items()
                                                        if k not in ("system", "description")})
-    return Study(preset=preset, system_name=name, system=systems[name], settings=settings)
+    study = Study(preset=preset, system_name=name, system=systems[name], settings=settings)
+    for dopant in study.system["dopants"]:  # a charge that cannot be chosen is refused now, not after the parent
+        study.charge("doped", dopant)
+    return study

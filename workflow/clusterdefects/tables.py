@@ -57,9 +57,17 @@ def load_counterpoise(paths: list[Path], fingerprint: str) -> dict[str, float]:
     return corrections
 
 
-def load_basin_checks(paths: list[Path]) -> pd.DataFrame:
-    """The basin checks that exist (one row per doped isomer with its dopant put back)."""
-    rows = [read_json(p, "basin check") for p in paths if p.is_file()]
+def load_basin_checks(paths: list[Path], parent: RelaxResult) -> pd.DataFrame:
+    """The basin checks that exist (one row per doped isomer with its dopant put back); each must have been
+    made against this parent: its settings fingerprint and energy."""
+    rows = []
+    for path in (p for p in paths if p.is_file()):
+        row = read_json(path, "basin check")
+        if row["fingerprint"] != parent.fingerprint or abs(float(row["parent_energy"]) - parent.energy) > 1e-6:
+            raise InputError(path, f"basin check made against another parent (settings {row['fingerprint']}, "
+                             f"E {row['parent_energy']:.5f} eV; this study's parent: {parent.fingerprint}, "
+                             f"{parent.energy:.5f} eV)", "rerun it: snakemake --forcerun basin_check")
+        rows.append(row)
     return pd.DataFrame([{k: r[k] for k in analysis.BASIN_COLUMNS} for r in rows], columns=analysis.BASIN_COLUMNS)
 
 
@@ -137,14 +145,15 @@ def to_markdown(frame: pd.DataFrame) -> str:
 def database_rows(results: list[RelaxResult], relaxed: dict[str, Atoms], preset: str,
                   roles: dict[str, str]) -> list[tuple[Atoms, dict[str, Any]]]:
     """Each relaxed structure as `ase db` users expect it: calculator gpaw with its energy settings, the
-    moment, and keys for the net charge, site role, relative energy within its composition and the path of
+    moment, and keys for the net charge, site role, relative energy within its ion (composition and charge), the path of
     its relaxation trajectory. (ASE's own ``charge`` column sums per-atom initial charges, none here.)"""
     from ase.calculators.singlepoint import SinglePointCalculator
 
     composition = {r.structure_id: analysis.metal_composition(r.formula) for r in results}
-    lowest: dict[str, float] = {}
+    ion = {r.structure_id: (composition[r.structure_id], int(r.charge)) for r in results}
+    lowest: dict[tuple[str, int], float] = {}
     for r in results:
-        lowest[composition[r.structure_id]] = min(r.energy, lowest.get(composition[r.structure_id], r.energy))
+        lowest[ion[r.structure_id]] = min(r.energy, lowest.get(ion[r.structure_id], r.energy))
     rows = []
     for r in results:
         sid = StructureId.parse(r.structure_id)
@@ -157,7 +166,7 @@ def database_rows(results: list[RelaxResult], relaxed: dict[str, Atoms], preset:
             "structure_id": str(sid), "kind": sid.kind, "composition": composition[str(sid)],
             "role": roles.get(sid.site or "", sid.site or ""), "preset": preset, "fingerprint": r.fingerprint,
             "converged": bool(r.converged), "net_charge": int(r.charge), "spin_state": r.spin_state,
-            "relative_energy": r.energy - lowest[composition[str(sid)]], "trajectory": str(trajectory)}))
+            "relative_energy": r.energy - lowest[ion[str(sid)]], "trajectory": str(trajectory)}))
     return rows
 
 

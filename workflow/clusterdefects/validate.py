@@ -9,7 +9,7 @@ from ase import Atoms
 from ase.data import covalent_radii
 from ase.formula import Formula
 
-from .elements import METAL_VALENCE
+from .elements import metal_valence
 from .errors import InputError
 
 #: Two atoms closer than this fraction of their covalent-radius sum are a clash.
@@ -54,7 +54,7 @@ def check_electron_count(atoms: Atoms, charge: int, path: str | Path, allow_odd:
 
 def superatom_electrons(atoms: Atoms, charge: int, n_thiolate: int) -> int:
     """Jellium count: metal valence electrons minus one per thiolate S minus the charge."""
-    valence = sum(METAL_VALENCE.get(s, 0) for s in atoms.get_chemical_symbols())
+    valence = sum(metal_valence(s) for s in atoms.get_chemical_symbols())
     return valence - n_thiolate - int(charge)
 
 

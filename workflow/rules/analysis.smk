@@ -21,19 +21,7 @@ rule analyse:
         tables=report(
             expand(
                 "results/{{preset}}/tables/{name}.csv",
-                name=[
-                    "relative_energies",
-                    "fragmentation_energies",
-                    "bond_lengths",
-                    "geometry",
-                    "connectivity",
-                    "basin_check",
-                    "ccs",
-                    "basis_energies",
-                    "basis_fragmentation",
-                    "basis_cost",
-                    "comparison",
-                ],
+                name=TABLES.values(),  # every table `clusterdefects analyse` writes
             ),
             caption="../report/tables.rst",
             category="Tables",
