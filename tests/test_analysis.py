@@ -294,6 +294,28 @@ def test_basis_check_refuses_checks_of_other_settings():
         check_results(RESULTS, checks)
 
 
+def test_basis_check_reports_the_spin_gap_at_both_bases_and_refuses_another_box():
+    from dataclasses import replace
+
+    from clusterdefects.basischeck import basis_tables, check_results
+
+    results = [replace(r, spin_energies={"paired": -97.2, "polarized": -97.25}, box_A=[20.0, 20.0, 20.0])
+               if r.structure_id == "vacancy-Hg-crown" else r for r in RESULTS]
+    checks = {r.structure_id: {"structure_id": r.structure_id, "energy": r.energy - 1.0, "fingerprint": "g",
+                               "relaxation_fingerprint": "f", "spin_state": r.spin_state, "box_A": [20.0] * 3,
+                               "scf_iterations": 10, "wall_time_s": 5.0} for r in results}
+    checks["vacancy-Hg-crown"].update(other_spin={"spin_state": "paired", "energy": -98.23, "scf_iterations": 12,
+                                                  "wall_time_s": 6.0}, spin_gap_eV=0.02)
+    tables = basis_tables(results, checks, {}, {}, ("sz(dzp)", "dzp"))
+    gap = tables["basis_spin"].set_index("structure_id").loc["vacancy-Hg-crown"]
+    assert gap["spin_gap_eV_sz(dzp)"] == pytest.approx(0.05) and gap["spin_gap_eV_dzp"] == pytest.approx(0.02)
+    assert gap["kept_at_both"] and gap["other_spin_state"] == "paired"
+    assert len(tables["basis_cost"]) == len(results) + 1  # the other spin state's SCF has its own cost row
+    checks["vacancy-Hg-crown"]["box_A"] = [20.5] * 3
+    with pytest.raises(InputError, match="spin state or box"):
+        check_results(results, checks)
+
+
 def test_dopant_scan_sets_the_dopants_side_by_side(tmp_path):
     from clusterdefects.figures import dopant_scan_figure
 

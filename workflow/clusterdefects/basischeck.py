@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import analysis
@@ -29,8 +30,9 @@ def check_results(results: list[RelaxResult], checks: dict[str, dict[str, Any]])
     out = []
     for r in results:
         c = checks[r.structure_id]
-        if c["relaxation_fingerprint"] != r.fingerprint or c["spin_state"] != r.spin_state:
-            raise InputError(c.get("path"), "the check was made from another relaxation or spin state",
+        same_box = r.box_A is None or np.allclose(c["box_A"], r.box_A, atol=1e-3)
+        if c["relaxation_fingerprint"] != r.fingerprint or c["spin_state"] != r.spin_state or not same_box:
+            raise InputError(c.get("path"), "the check was made from another relaxation, spin state or box",
                              "rerun it: snakemake --forcerun basis_check")
         out.append(replace(r, energy=float(c["energy"]), fingerprint=c["fingerprint"],
                            spin_energies={r.spin_state: float(c["energy"])}))
@@ -83,7 +85,27 @@ def basis_tables(results: list[RelaxResult], checks: dict[str, dict[str, Any]], 
         frag = side_by_side(frag_a, frag_b, keys, "fragmentation_energy_eV", basis)
         for value in ("counterpoise_correction_eV", "fragmentation_energy_cp_eV"):
             frag = frag.merge(side_by_side(frag_a, frag_b, keys, value, basis), on=keys)
-    cost = pd.DataFrame([{"structure_id": sid, "basis": basis[1], "scf_iterations": c["scf_iterations"],
-                          "wall_time_s": c["wall_time_s"], "peak_memory_mb": c.get("peak_memory_mb")}
-                         for sid, c in checks.items()])
-    return {"basis_energies": rel, "basis_fragmentation": frag, "basis_cost": cost}
+    cost = pd.DataFrame([{"structure_id": sid, "basis": basis[1], "spin_state": point["spin_state"],
+                          "scf_iterations": point["scf_iterations"], "wall_time_s": point["wall_time_s"],
+                          "peak_memory_mb": c.get("peak_memory_mb")}
+                         for sid, c in checks.items() for point in (c, c.get("other_spin")) if point])
+    return {"basis_energies": rel, "basis_fragmentation": frag, "basis_cost": cost,
+            "basis_spin": spin_gaps(results, checks, basis)}
+
+
+def spin_gaps(results: list[RelaxResult], checks: dict[str, dict[str, Any]], basis: tuple[str, str]) -> pd.DataFrame:
+    """Where a relaxation computed both spin states: the other state's energy minus the kept one's at each
+    basis (positive: the kept state is lower). At the relaxation's basis each state is relaxed; at the check's
+    basis both are at the kept state's geometry. ``kept_at_both``: the same state is the lower at both."""
+    columns = ["structure_id", "kept_spin_state", "other_spin_state", f"spin_gap_eV_{basis[0]}",
+               f"spin_gap_eV_{basis[1]}", "kept_at_both"]
+    rows = []
+    for r in results:
+        other = checks.get(r.structure_id, {}).get("other_spin")
+        if not other or other["spin_state"] not in r.spin_energies:
+            continue
+        gap_a = r.spin_energies[other["spin_state"]] - r.energy
+        gap_b = float(checks[r.structure_id]["spin_gap_eV"])
+        rows.append(dict(zip(columns, [r.structure_id, r.spin_state, other["spin_state"], gap_a, gap_b,
+                                       bool(gap_a >= 0) == bool(gap_b >= 0)])))
+    return pd.DataFrame(rows, columns=columns)

@@ -192,7 +192,7 @@ def basis_check_tables(study: Any, root: Path, results: list, corrections: dict[
     from .tables import load_counterpoise
 
     if not study.basis_check["enabled"] or partial:
-        return {name: pd.DataFrame() for name in ("basis_energies", "basis_fragmentation", "basis_cost")}
+        return {name: pd.DataFrame() for name in ("basis_energies", "basis_fragmentation", "basis_cost", "basis_spin")}
     checked = set(study.basis_check_ids())
     results = [r for r in results if r.structure_id in checked]
     checks = load_checks([root / "basis_check" / f"{r.structure_id}.json" for r in results])

@@ -30,7 +30,7 @@ import numpy as np
 from ase import Atoms
 from ase.io import read
 
-from .dft import DFTSettings, box_for, boxed, initial_magmoms, make_calculator, versions
+from .dft import DFTSettings, box_for, boxed, initial_magmoms, scf_energy, versions
 from .errors import InputError
 
 
@@ -111,14 +111,12 @@ def run_counterpoise(doped_path: Path, out: Path, dft: DFTSettings, host_charge:
         if point.fixed_moment is not None:
             real = atoms[: len(point.real)]
             atoms.set_initial_magnetic_moments(initial_magmoms(real, point.fixed_moment) + [0.0] * len(ghosts))
-        atoms.calc = make_calculator(dft, point.charge, str(logdir / f"gpaw-{point.name}.txt"),
-                                     fixed_moment=point.fixed_moment, ghosts=ghosts)
         t0 = time.perf_counter()
-        energy = float(atoms.get_potential_energy())
+        energy, iterations, rung = scf_energy(atoms, dft, point.charge, logdir / f"gpaw-{point.name}.txt",
+                                              fixed_moment=point.fixed_moment, ghosts=ghosts)
         saved[point.name] = {"identity": key, "energy": energy, "n_real": len(point.real), "n_ghosts": len(ghosts),
-                             "charge": point.charge, "fixed_moment": point.fixed_moment,
-                             "scf_iterations": int(atoms.calc.get_number_of_iterations()),
-                             "wall_time_s": round(time.perf_counter() - t0, 1)}
+                             "charge": point.charge, "fixed_moment": point.fixed_moment, "scf_iterations": iterations,
+                             "scf_rung": rung, "wall_time_s": round(time.perf_counter() - t0, 1)}
         on_rank0(lambda: write_json(partial, saved))
         say(f"{point.name:18s} E = {energy:.6f} eV  ({len(point.real)} atoms, {len(ghosts)} ghosts, "
             f"{saved[point.name]['wall_time_s']} s)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -134,10 +135,41 @@ def make_calculator(settings: DFTSettings, charge: int, txt: str | None, fixed_m
         kwargs["parallel"] = dict(layout)
     if legacy:
         kwargs["legacy_gpaw"] = True
+    if ghosts and settings.setups:  # GPAW gives a ghost the plain basis, not the custom setup's
+        from .errors import InputError
+
+        raise InputError("config/config.yaml", f"counterpoise ghosts with custom setups {settings.setups}",
+                         "GPAW would give the ghost atoms another basis than the real ones: drop dft.setups")
     setups: dict[Any, str] = {**settings.setups, **{int(i): "ghost" for i in ghosts}}
     if setups:
         kwargs["setups"] = setups
     return GPAW(**kwargs)
+
+
+def scf_energy(atoms: Atoms, settings: DFTSettings, charge: int, txt: Path, fixed_moment: float | None = None,
+               ghosts: tuple[int, ...] = (), legacy: bool = False) -> tuple[float, int, str]:
+    """One SCF of ``atoms`` (the calculator is left on them): (energy eV, SCF iterations, the ladder rung it
+    converged on). A paired run has its initial moments cleared: GPAW's new code would otherwise polarise with
+    a free moment. An SCF that does not converge is retried on the ladder's rungs that keep the energy
+    settings (mixer, iterations), never with the smearing rung, which would change the energy; ``txt`` gets a
+    GPAW log per rung tried. InputError naming the last log when none converges."""
+    from gpaw import KohnShamConvergenceError
+
+    from .errors import InputError
+
+    if fixed_moment is None:
+        atoms.set_initial_magnetic_moments(None)
+    rungs = [rung for rung in SCF_LADDER if rung.smearing_width is None]
+    for number, rung in enumerate(rungs):
+        log = txt if number == 0 else txt.with_name(f"{txt.stem}-rung{number}{txt.suffix}")
+        atoms.calc = make_calculator(apply_rung(settings, rung), charge, str(log), fixed_moment, ghosts, legacy)
+        try:
+            return float(atoms.get_potential_energy()), int(atoms.calc.get_number_of_iterations()), rung.name
+        except KohnShamConvergenceError:
+            if number + 1 == len(rungs):
+                raise InputError(log, f"SCF not converged on {', '.join(r.name for r in rungs)}",
+                                 "raise dft.maxiter or soften dft.mixer for this preset") from None
+    raise AssertionError("unreachable")
 
 
 def gpaw_convergence(convergence: dict[str, float]) -> dict[str, Any]:

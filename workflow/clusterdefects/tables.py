@@ -30,6 +30,7 @@ TABLES = {
     "basis_energies": "basis_energies",
     "basis_fragmentation": "basis_fragmentation",
     "basis_cost": "basis_cost",
+    "basis_spin": "basis_spin",
     "compare": "comparison",
 }
 

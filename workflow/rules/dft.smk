@@ -110,11 +110,12 @@ rule collect:
 
 
 rule basis_check:
-    # One SCF at the check basis (basis_check.basis) on a relaxed geometry, in its kept spin state.
+    # One SCF at the check basis (basis_check.basis) on a relaxed geometry, in its kept spin state and box
+    # (and, where the relaxation computed both spin states, the other one at the same geometry).
     input:
         structure="results/{preset}/relax/{sid}/relaxed.xyz",
         relaxation="results/{preset}/relax/{sid}/result.json",
-        box=lambda w: study(w).box_source("parent"),
+        box=lambda w: study(w).box_source(w.sid),
     output:
         "results/{preset}/basis_check/{sid}.json",
     log:
@@ -131,11 +132,11 @@ rule basis_check:
         mpi=lambda w: study(w).resources()["mpi"],
     params:
         settings=lambda w: study(w).check_dft_args(),
-        box=lambda w: study(w).box_flag("parent"),
+        box=lambda w: study(w).box_flag(w.sid),
     shell:
         "clusterdefects gpaw --ranks {resources.tasks} --mpi '{resources.mpi}' singlepoint -- {input.structure} "
         "-o {output} --relaxation {input.relaxation} --settings {params.settings} {params.box} --no-charges "
-        "> {log} 2>&1"
+        "--other-spin > {log} 2>&1"
 
 
 use rule counterpoise as basis_counterpoise with:
