@@ -37,8 +37,11 @@ THERMOSTATS = ("bussi", "langevin")
 #: the key of a frame's row (step, time, energies, ...) in its ``info``: md.traj alone says where a run stands
 ROW_KEY = "md_row"
 #: The config keys the minimisation uses (its fingerprint and its --settings hold no others).
-MIN_KEYS = ("min_fmax", "min_steps", "xtb_method", "xtb_electronic_temperature")
-COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "rg_A", "s_per_step", "scf_iterations"]
+MIN_KEYS = ("min_fmax", "min_steps", "spin", "xtb_method", "xtb_electronic_temperature")
+#: thermostat_eV: the energy the thermostat has put in so far (Bussi), so that etot - thermostat_eV is conserved
+COLUMNS = ["step", "time_fs", "temperature_K", "epot_eV", "ekin_eV", "etot_eV", "thermostat_eV", "rg_A", "s_per_step",
+           "scf_iterations"]
+SPINS = ("paired", "polarized")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class MDSettings:
     nve_steps: int = 100            # of the NVE check
     interval: int = 10              # steps between frames
     seed: int = 0
+    #: paired, or polarized: the triplet (doublet for an odd count) held fixed (GPAW) / as multiplicity (xTB)
+    spin: str = "paired"
     min_fmax: float = 0.05          # eV/Å, the minimisation every run starts from
     min_steps: int = 500
     xtb_method: str = "GFN1-xTB"
@@ -70,6 +75,8 @@ class MDSettings:
     def check(self, atoms: Atoms | None = None) -> None:
         if self.thermostat not in THERMOSTATS:
             raise ValueError(f"md.thermostat {self.thermostat!r} is not one of {THERMOSTATS}")
+        if self.spin not in SPINS:
+            raise ValueError(f"md.spin {self.spin!r} is not one of {SPINS}")
         if min(self.steps, self.nve_steps, self.interval) < 1 or self.timestep <= 0 or self.temperature <= 0:
             raise ValueError("md.steps, md.nve_steps and md.interval must be >= 1, md.timestep and md.temperature > 0")
         has_h = atoms is None or "H" in atoms.get_chemical_symbols()
@@ -78,12 +85,13 @@ class MDSettings:
                              "md.deuterium true (1 fs)")
 
     def physics(self, engine: str, ensemble: str = "nvt") -> dict[str, Any]:
-        """What the run depends on (not its length or output): the fingerprint's MD part. The minimisation
-        depends on its fmax alone, the NVE check on the start temperature and the step, the NVT run on all."""
+        """What the run depends on (not its length): the fingerprint's MD part. The minimisation depends on its
+        fmax and the spin, the NVE check on the start temperature and the step, the NVT run on all (the interval
+        too: the thermostat's random numbers are drawn per block of steps)."""
         if ensemble == "min":
-            keys = ["min_fmax"]
+            keys = ["min_fmax", "spin"]
         else:
-            keys = ["temperature", "timestep", "deuterium", "seed"]
+            keys = ["temperature", "timestep", "deuterium", "seed", "spin", "interval"]
         if ensemble == "nvt":
             keys += ["thermostat", "taut" if self.thermostat == "bussi" else "friction"]
         if engine == "xtb":
@@ -91,11 +99,19 @@ class MDSettings:
         return {k: getattr(self, k) for k in keys}
 
 
-def xtb_calculator(settings: MDSettings, charge: int) -> Any:
+def spin_moment(settings: MDSettings, atoms: Atoms, charge: int) -> float | None:
+    """The run's fixed total moment (μB): None for paired, else the triplet (doublet for an odd count)."""
+    from .relax import polarized_moment
+
+    return polarized_moment(atoms, charge) if settings.spin == "polarized" else None
+
+
+def xtb_calculator(settings: MDSettings, charge: int, moment: float | None) -> Any:
     from tblite.ase import TBLite
 
-    return TBLite(method=settings.xtb_method, charge=charge, electronic_temperature=settings.xtb_electronic_temperature,
-                  verbosity=0)
+    # multiplicity given, never taken from the start file's initial moments
+    return TBLite(method=settings.xtb_method, charge=charge, multiplicity=1 + int(round(moment or 0)),
+                  electronic_temperature=settings.xtb_electronic_temperature, verbosity=0)
 
 
 def md_masses(atoms: Atoms, deuterium: bool) -> np.ndarray:
@@ -110,6 +126,11 @@ def radius_of_gyration(atoms: Atoms) -> float:
     masses = atomic_masses[[atomic_numbers[s] for s in atoms.get_chemical_symbols()]]
     centre = masses @ atoms.positions / masses.sum()
     return float(np.sqrt(masses @ ((atoms.positions - centre) ** 2).sum(axis=1) / masses.sum()))
+
+
+#: A run starts at a minimum, so equipartition takes half the kinetic energy drawn into the potential: drawn
+#: at twice the target, the NVE check runs near the target and the NVT run starts near it, not at half.
+START_TEMPERATURE_FACTOR = 2.0
 
 
 def maxwell_boltzmann_start(atoms: Atoms, temperature: float, seed: int) -> None:
@@ -139,12 +160,16 @@ def dynamics(atoms: Atoms, settings: MDSettings, ensemble: str, step: int) -> An
                     fixcm=False, rng=rng)  # the centre of mass: the FixCom constraint
 
 
-def frame_row(atoms: Atoms, step: int, settings: MDSettings, s_per_step: float) -> dict[str, float]:
-    epot = float(atoms.get_potential_energy())
+def frame_row(atoms: Atoms, step: int, settings: MDSettings, s_per_step: float, thermostat: float = 0.0
+              ) -> dict[str, float]:
+    # The free energy where the engine has one (GPAW's smearing): the energy the forces are the gradient of.
+    consistent = "free_energy" in getattr(atoms.calc, "implemented_properties", ())
+    epot = float(atoms.get_potential_energy(force_consistent=consistent))
     ekin = float(atoms.get_kinetic_energy())
     iterations = getattr(atoms.calc, "get_number_of_iterations", None)  # GPAW: of the last step's SCF
     return {"step": step, "time_fs": step * settings.timestep, "temperature_K": float(atoms.get_temperature()),
-            "epot_eV": epot, "ekin_eV": ekin, "etot_eV": epot + ekin, "rg_A": radius_of_gyration(atoms),
+            "epot_eV": epot, "ekin_eV": ekin, "etot_eV": epot + ekin, "thermostat_eV": thermostat,
+            "rg_A": radius_of_gyration(atoms),
             "s_per_step": s_per_step, "scf_iterations": int(iterations()) if iterations else None}
 
 
@@ -203,6 +228,8 @@ def drift(rows: pd.DataFrame, n_atoms: int) -> dict[str, float]:
     return {"etot_change_eV": float(e[-1] - e[0]), "etot_max_excursion_eV": float(np.abs(e - e[0]).max()),
             "slope_eV_per_ps": slope, "slope_meV_per_atom_per_ps": 1000.0 * slope / n_atoms,
             "slope_second_half_eV_per_ps": float(late[0]) if late is not None else float("nan"),
+            "slope_second_half_meV_per_atom_per_ps": 1000.0 * float(late[0]) / n_atoms if late is not None
+            else float("nan"),
             "etot_std_second_half_eV": float(np.std(e[half:] - np.polyval(late, t_ps[half:]))) if late is not None
             else float("nan"),
             "ekin_std_eV": float(rows["ekin_eV"].std())}
@@ -292,8 +319,9 @@ class MDRun:
             step = int(rows[-1]["step"])
             say(f"{meta['structure_id']}: resuming {self.engine} {self.ensemble} at step {step} ({len(frames)} frames)")
         else:
-            maxwell_boltzmann_start(atoms, s.temperature, s.seed)
+            maxwell_boltzmann_start(atoms, START_TEMPERATURE_FACTOR * s.temperature, s.seed)
             step = 0
+        thermostat = float(rows[-1].get("thermostat_eV", 0.0)) if rows else 0.0
         atoms.calc = calc
 
         def write_frame(row: dict[str, float]) -> None:
@@ -312,9 +340,11 @@ class MDRun:
                 t_block = time.perf_counter()
                 if hasattr(dyn, "rng"):  # the thermostat's random numbers depend on the step alone: resumable
                     dyn.rng = np.random.default_rng([s.seed, step])
+                given = getattr(dyn, "transferred_energy", 0.0)
                 dyn.run(n)
+                thermostat += getattr(dyn, "transferred_energy", 0.0) - given
                 step += n
-                write_frame(frame_row(atoms, step, s, (time.perf_counter() - t_block) / n))
+                write_frame(frame_row(atoms, step, s, (time.perf_counter() - t_block) / n, thermostat))
         frame = pd.DataFrame(rows, columns=COLUMNS)
         write(self.outdir / "steps.csv", lambda p: write_text(p, frame.to_csv(index=False)))
         final = atoms.copy()
@@ -324,9 +354,13 @@ class MDRun:
         final.set_masses(None)
         write(self.outdir / "final.xyz", lambda p: write_xyz(p, final))
         timed = frame["s_per_step"].iloc[1:]
+        settled = frame.iloc[len(frame) // 2:]  # the second half: past the start's equilibration
         summary = {**meta, "engine": self.engine, "ensemble": self.ensemble, "settings": asdict(s),
                    "physics": s.physics(self.engine, self.ensemble), "steps": int(step), "time_fs": float(step * s.timestep),
                    "frames": len(frame), "mean_temperature_K": float(frame["temperature_K"].iloc[1:].mean()),
+                   "mean_temperature_second_half_K": float(settled["temperature_K"].mean()),
+                   "conserved_change_eV": float((frame["etot_eV"] - frame["thermostat_eV"]).iloc[-1]
+                                                - (frame["etot_eV"] - frame["thermostat_eV"]).iloc[0]),
                    "rg_mean_A": float(frame["rg_A"].mean()), "rg_min_A": float(frame["rg_A"].min()),
                    "rg_max_A": float(frame["rg_A"].max()), "s_per_step": float(timed.mean()) if len(timed) else None}
         if self.ensemble == "nve":
@@ -401,12 +435,18 @@ def gpaw_box(dft: Any, atoms: Atoms, box_from: Path | None) -> np.ndarray:
 def calculator(engine: str, settings: MDSettings, charge: int, dft_cfg: dict[str, Any] | None, atoms: Atoms,
                txt: str | None, box_from: Path | None) -> tuple[Any, Atoms]:
     """The engine's calculator and the atoms in its box (GPAW: the study's box)."""
+    moment = spin_moment(settings, atoms, charge)
+    atoms = atoms.copy()
+    atoms.set_initial_magnetic_moments(None)  # the spin is the config's, not the start file's
     if engine == "xtb":
-        return xtb_calculator(settings, charge), atoms
-    from .dft import DFTSettings, boxed, make_calculator
+        return xtb_calculator(settings, charge, moment), atoms
+    from .dft import DFTSettings, boxed, initial_magmoms, make_calculator
 
     dft = DFTSettings.from_config(dft_cfg or {})
-    return make_calculator(dft, charge, txt), boxed(atoms, dft.vacuum, dft.h, gpaw_box(dft, atoms, box_from))
+    if moment is not None:
+        atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
+    return (make_calculator(dft, charge, txt, fixed_moment=moment),
+            boxed(atoms, dft.vacuum, dft.h, gpaw_box(dft, atoms, box_from)))
 
 
 def set_aside(folder: Path, stale: Path) -> None:

@@ -89,6 +89,19 @@ class SiteTrack:
         """The class of the empty site(s) in each frame ('' where every site is held)."""
         return ["+".join(self.template.labels[s] for s in self.empty(k)) for k in range(len(self.sites))]
 
+    def settled(self, hold: int) -> SiteTrack:
+        """The track with every assignment that does not last ``hold`` frames (or to the run's end) replaced by
+        the one before: an atom hovering between its site and the empty one is not a migration until it stays."""
+        sites = self.sites.copy()
+        for k in range(1, len(sites)):
+            if not all(np.array_equal(later, self.sites[k]) for later in self.sites[k:k + hold]):
+                sites[k] = sites[k - 1]
+        return SiteTrack(self.times_fs, sites, self.rms_A, self.template)
+
+    def changes(self) -> int:
+        """Frames whose assignment differs from the frame before."""
+        return int(sum(not np.array_equal(a, b) for a, b in zip(self.sites[1:], self.sites[:-1])))
+
     def migrations(self, atom_index: np.ndarray) -> list[dict[str, object]]:
         """Every change of site between consecutive frames: time, atom (index in the structure), from, to."""
         events = []
@@ -118,9 +131,14 @@ def start_sites(template: SiteTemplate, vacancy_site: int | None) -> np.ndarray:
     return np.array([s for s in range(len(template)) if s != vacancy_site], dtype=int)
 
 
+#: Frames a new assignment must last to count (frames are ``md.interval`` steps apart: 30 fs by default).
+HOLD_FRAMES = 3
+
+
 def analyse_run(traj: Path, template_structure: Atoms, sites_csv: Path,
-                vacancy_index: int | None) -> tuple[SiteTrack, dict[str, object]]:
-    """Track the metal sites of an MD trajectory (``md.traj``); the summary names the empty site over time."""
+                vacancy_index: int | None, hold: int = HOLD_FRAMES) -> tuple[SiteTrack, dict[str, object]]:
+    """Track the metal sites of an MD trajectory (``md.traj``); the summary names the empty site over time
+    and the migrations, counting a change of site only once it has lasted ``hold`` frames."""
     from .md import ROW_KEY, read_frames
 
     frames = read_frames(traj)
@@ -130,10 +148,12 @@ def analyse_run(traj: Path, template_structure: Atoms, sites_csv: Path,
     metals_in_template = metal_indices(template_structure)
     vacancy_site = None if vacancy_index is None else int(np.flatnonzero(metals_in_template == vacancy_index)[0])
     times = np.array([frame.info[ROW_KEY]["time_fs"] for frame in frames])
-    result = track(template, frames, times, start_sites(template, vacancy_site))
+    raw = track(template, frames, times, start_sites(template, vacancy_site))
+    result = raw.settled(hold)
     roles = result.vacancy_roles()
     changes = [{"time_fs": float(times[k]), "empty": roles[k]} for k in range(len(roles)) if k == 0 or roles[k] != roles[k - 1]]
     summary = {"frames": len(frames), "time_fs": float(times[-1]), "start_empty": roles[0], "final_empty": roles[-1],
                "empty_site_changes": changes, "migrations": result.migrations(metal_indices(frames[0])),
-               "max_rms_from_sites_A": float(result.rms_A.max())}
+               "max_rms_from_sites_A": float(result.rms_A.max()), "hold_frames": hold,
+               "assignment_changes_raw": raw.changes(), "assignment_changes_settled": result.changes()}
     return result, summary
