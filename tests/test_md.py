@@ -39,7 +39,7 @@ def test_nve_check_conserves_the_total_energy(tmp_path):
     summary = run(SMOKE, tmp_path / "nve", "xtb", "nve", SHORT, None)
     drift = summary["nve_drift"]
     steps = pd.read_csv(tmp_path / "nve/steps.csv")
-    assert summary["steps"] == 20 and len(steps) == 11 and steps["time_fs"].iloc[-1] == 20.0
+    assert summary["steps"] == 20 and len(steps) == 21 and steps["time_fs"].iloc[-1] == 20.0  # every step
     # drawn at twice the target (half goes into the potential from a minimum), over the 3N - 3 dof FixCom leaves
     assert steps["temperature_K"].iloc[0] == pytest.approx(START_TEMPERATURE_FACTOR * 290.0, rel=1e-9)
     assert abs(drift["etot_change_eV"]) < 2e-3 and drift["etot_max_excursion_eV"] < 5e-3  # 1 fs, D masses

@@ -4,7 +4,7 @@
 One code path for both engines: a Maxwell-Boltzmann start (seeded, zero momentum and rotation), the
 centre of mass fixed (``FixCom``), ASE's Bussi or Langevin thermostat (or none: the NVE check), one
 calculator for the whole run. A frame (positions and momenta) goes to ``md.traj`` every ``interval`` steps
-with a progress line, and ``steps.csv`` is rewritten beside it; killed at any point, the same command goes
+(the NVE check: every step) with a progress line, and ``steps.csv`` is rewritten beside it; killed at any point, the same command goes
 on from the last frame with its momenta. H atoms get deuterium's mass where ``deuterium`` is set, so that
 1 fs steps stay stable.
 """
@@ -335,8 +335,9 @@ class MDRun:
             if not frames:
                 write_frame(frame_row(atoms, 0, s, 0.0))
             dyn = dynamics(atoms, s, self.ensemble, step)
+            interval = 1 if self.ensemble == "nve" else s.interval  # the drift check fits every step
             while step < self.total_steps:
-                n = min(s.interval, self.total_steps - step)
+                n = min(interval, self.total_steps - step)
                 t_block = time.perf_counter()
                 if hasattr(dyn, "rng"):  # the thermostat's random numbers depend on the step alone: resumable
                     dyn.rng = np.random.default_rng([s.seed, step])
