@@ -298,7 +298,7 @@ def ccs_table(rows: list[dict[str, Any]], formulas: dict[str, str]) -> pd.DataFr
     return pd.DataFrame(out, columns=CCS_COLUMNS)
 
 
-COMPARISON_COLUMNS = ["quantity", "published", "computed", "difference", "preset", "unit", "source"]
+COMPARISON_COLUMNS = ["quantity", "published", "computed", "difference", "preset", "unit", "source", "method_note"]
 _NUMBER = r"[+-]?\d+(?:\.\d+)?"
 
 
@@ -336,10 +336,12 @@ def difference(published: str, computed: str) -> str:
 
 
 def comparison_row(quantity: str, published: str, computed: str, preset: str, unit: str = "",
-                   source: str = "this run") -> dict[str, str]:
-    """One row of the comparison table."""
+                   source: str = "this run", method_note: str = "") -> dict[str, str]:
+    """One row of the comparison table; ``method_note``: how the paper's method differs from this run's,
+    as the config states it (known before any result)."""
     return {"quantity": quantity, "published": published, "computed": computed,
-            "difference": difference(published, computed), "preset": preset, "unit": unit, "source": source}
+            "difference": difference(published, computed), "preset": preset, "unit": unit, "source": source,
+            "method_note": method_note}
 
 
 def basin_verdict(basins: pd.DataFrame, preset: str) -> pd.DataFrame:
@@ -372,7 +374,8 @@ def comparison(published: list[dict[str, Any]], energies: pd.DataFrame, fragment
     rows = []
     for ref in published:
         rows.append(comparison_row(ref["quantity"], ref["value"], computed_value(ref, energies, fragmentation,
-                                   bonds, ccs), preset, ref.get("unit", ""), ref.get("source", "")))
+                                   bonds, ccs), preset, ref.get("unit", ""), ref.get("source", ""),
+                                   ref.get("method_note", "")))
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
