@@ -55,10 +55,12 @@ def test_a_doped_isomer_picture_is_rendered_with_legend(ag29, tmp_path):
 
 def test_published_levels_are_read_from_the_config_rows():
     published = [{"compute": "lowest_role", "value": "tetrahedral", "composition": "Ag28"},
-                 {"compute": "relative_energy", "value": "0.36", "role": "icosahedral", "composition": "Ag28"},
+                 {"compute": "relative_energy", "value": "0.36", "role": "icosahedral", "composition": "Ag28",
+                  "charge": -2},
                  {"compute": "max_relative_energy", "value": "0.32", "composition": "Ag28Hg"}]
-    assert figures.published_levels(published, "Ag28") == ([("tetrahedral", 0.0), ("icosahedral", 0.36)], None)
-    assert figures.published_levels(published, "Ag28Hg") == ([], 0.32)
+    assert figures.published_levels(published, "Ag28", -2) == ([("tetrahedral", 0.0), ("icosahedral", 0.36)], None)
+    assert figures.published_levels(published, "Ag28", -3) == ([("tetrahedral", 0.0)], None)  # 0.36 is for 2-
+    assert figures.published_levels(published, "Ag28Hg", -2) == ([], 0.32)
     assert figures.spread_labels([0.0, 0.01, 0.5], 0.05) == [0.0, 0.05, 0.5]
 
 

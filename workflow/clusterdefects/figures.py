@@ -24,12 +24,13 @@ def _save(fig: plt.Figure, path: Path) -> Path:
     return out
 
 
-def published_levels(published: list[dict[str, Any]], composition: str) -> tuple[list[tuple[str, float]], float | None]:
-    """The config's published relative energies of one composition: (role, eV) levels (the lowest role at 0)
-    and the width of an 'all isomers within' range, if one is given."""
+def published_levels(published: list[dict[str, Any]], composition: str, charge: int
+                     ) -> tuple[list[tuple[str, float]], float | None]:
+    """The config's published relative energies of one ion (a composition, at ``charge`` where the value names
+    one): (role, eV) levels (the lowest role at 0) and the width of an 'all isomers within' range, if given."""
     levels, band = [], None
     for ref in published:
-        if ref.get("composition") != composition:
+        if ref.get("composition") != composition or ref.get("charge", charge) != charge:
             continue
         if ref["compute"] == "relative_energy":
             levels.append((ref["role"], float(ref["value"])))
@@ -51,26 +52,26 @@ def spread_labels(values: list[float], gap: float) -> list[float]:
 
 def energy_diagram(energies: pd.DataFrame, path: Path, title: str, published: list[dict[str, Any]] | None = None
                    ) -> Path:
-    """Relative energies of each isomer set as levels, one column per composition; beside each, hollow and
-    dashed, the published values the config holds (never drawn as if computed)."""
-    compositions = list(dict.fromkeys(energies["composition"]))
+    """Relative energies of each isomer set as levels, one column per ion (composition and charge); beside each,
+    hollow and dashed, the published values the config holds (never drawn as if computed)."""
+    compositions = list(dict.fromkeys(zip(energies["composition"], energies["charge"].astype(int))))
     fig, ax = plt.subplots(figsize=(2.2 + 5.0 * len(compositions), 4.8))
     shown_published = False
     everything = list(energies["relative_energy_eV"]) + [0.0]
     for comp in compositions:
-        levels, band = published_levels(published or [], comp)
+        levels, band = published_levels(published or [], *comp)
         everything += [y for _, y in levels] + ([band] if band is not None else [])
     gap = 0.045 * (max(everything) - min(everything) or 1.0)
     for k, comp in enumerate(compositions):
         x = 3.6 * k
-        sel = energies[energies["composition"] == comp]
+        sel = energies[(energies["composition"] == comp[0]) & (energies["charge"].astype(int) == comp[1])]
         ys = list(sel["relative_energy_eV"])
         for (_, row), y_text in zip(sel.iterrows(), spread_labels(ys, gap)):
             y = row["relative_energy_eV"]
             ax.hlines(y, x - 0.3, x + 0.3, lw=2.5, color="tab:blue" if row["kind"] == "doped" else "tab:red")
             label = f"{row['role']}" + (f" ({row['paper_label']})" if row["paper_label"] else "")
             ax.text(x - 0.33, y_text, f"{label}  {y:.2f}", va="center", ha="right", fontsize=8)
-        levels, band = published_levels(published or [], comp)
+        levels, band = published_levels(published or [], *comp)
         if band is not None:
             ax.add_patch(plt.Rectangle((x + 0.55, 0), 0.6, band, color="0.88", zorder=0))
             ax.text(x + 0.85, band + gap / 2, f"all within {band:.2f}", ha="center", va="bottom", fontsize=7, color="0.3")
@@ -79,7 +80,8 @@ def energy_diagram(energies: pd.DataFrame, path: Path, title: str, published: li
             ax.text(x + 1.2, y_text, f"{role}  {y:.2f}", va="center", fontsize=7, color="0.3")
         shown_published |= bool(levels) or band is not None
     ticks = [3.6 * k for k in range(len(compositions))]
-    ax.set_xticks(ticks, [f"{c}\nthis run" for c in compositions])
+    ax.set_xticks(ticks, [f"{c} {abs(q)}{'-' if q < 0 else '+'}\nthis run" if q else f"{c}\nthis run"
+                          for c, q in compositions])
     if shown_published:
         ax.set_xticks([t + 0.85 for t in ticks], ["published"] * len(ticks), minor=True, fontsize=7, color="0.3")
     ax.set_xlim(-2.2, 3.6 * (len(compositions) - 1) + 2.2)
