@@ -5,7 +5,8 @@ peak memory, and their ratios (what the basis check costs per structure).
 
 Both single points start from scratch on the relaxed geometry (`clusterdefects gpaw singlepoint`), in the
 study's box and the isomer's kept spin state; they go to results/<preset>/bench_basis/ and are reused
-when they exist. Don't run it beside other GPAW jobs (two MPI jobs on 2 cores slow each other tenfold).
+when they exist. The check basis' single point is the study's own where its basis check has run
+(results/<preset>/basis_check/<isomer>.json, the same command): only the preset's is then computed. Don't run it beside other GPAW jobs (two MPI jobs on 2 cores slow each other tenfold).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def main() -> None:
     rows = {}
     for label, settings in (("preset", study.dft_args()), ("check", study.check_dft_args())):
         path = out / f"{args.isomer}-{label}.json"
+        study_check = ROOT / f"results/{args.preset}/basis_check/{args.isomer}.json"
+        if label == "check" and not path.is_file() and study_check.is_file():
+            path = study_check
         if not path.is_file():
             sh([str(BIN / "clusterdefects"), "gpaw", "--ranks", str(args.ranks), "singlepoint", "--",
                 str(relax / "relaxed.xyz"), "-o", str(path), "--relaxation", str(relax / "result.json"),
