@@ -272,3 +272,21 @@ def test_the_spin_is_the_configs_not_the_start_files():
     polarized, _ = calculator("xtb", MDSettings(spin="polarized"), charge, None, atoms, None, None)
     assert polarized.parameters["multiplicity"] in (2, 3)  # doublet or triplet by the electron count
     assert MDSettings(spin="polarized").physics("xtb", "min")["spin"] == "polarized"
+
+
+def test_the_nvt_run_waits_for_a_stable_nve_check(tmp_path):
+    """A time step whose NVE total energy strays as much as the kinetic energy fluctuates is refused
+    before hours of NVT; the smoke cluster's own 1 fs check passes."""
+    from clusterdefects.errors import InputError
+    from clusterdefects.md import check_nve
+
+    run(SMOKE, tmp_path / "nve", "xtb", "nve", SHORT, None)
+    settings = MDSettings.from_config(SHORT["md"])
+    assert check_nve(tmp_path / "nve/summary.json", settings) < settings.max_nve_excursion
+    summary = json.loads((tmp_path / "nve/summary.json").read_text())
+    summary["nve_drift"]["etot_max_excursion_eV"] = summary["nve_drift"]["ekin_std_eV"]
+    (tmp_path / "bad.json").write_text(json.dumps(summary))
+    with pytest.raises(InputError, match="not stable"):
+        check_nve(tmp_path / "bad.json", settings)
+    with pytest.raises(InputError, match="rerun the NVE check"):
+        check_nve(tmp_path / "nve/summary.json", MDSettings.from_config({**SHORT["md"], "timestep": 0.5}))

@@ -64,6 +64,9 @@ class MDSettings:
     min_steps: int = 500
     xtb_method: str = "GFN1-xTB"
     xtb_electronic_temperature: float = 300.0  # K (tblite's Fermi smearing)
+    #: the NVT run starts only if the NVE check's largest total-energy excursion is at most this fraction of
+    #: its kinetic energy's standard deviation (a stable step: a few %; an unstable one: of order 1)
+    max_nve_excursion: float = 0.2
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> MDSettings:
@@ -233,6 +236,25 @@ def drift(rows: pd.DataFrame, n_atoms: int) -> dict[str, float]:
             "etot_std_second_half_eV": float(np.std(e[half:] - np.polyval(late, t_ps[half:]))) if late is not None
             else float("nan"),
             "ekin_std_eV": float(rows["ekin_eV"].std())}
+
+
+def check_nve(summary_path: Path, settings: MDSettings) -> float:
+    """The NVE check's verdict on the time step before a long NVT run: its largest total-energy excursion over
+    its kinetic energy's standard deviation (scale-free, so a 13-atom test and a 173-atom cluster share one
+    limit); InputError if it is above ``max_nve_excursion`` or the check ran with another step or masses."""
+    summary = json.loads(summary_path.read_text())
+    ran = summary["settings"]
+    if (ran["timestep"], ran["deuterium"]) != (settings.timestep, settings.deuterium):
+        raise InputError(summary_path, f"the NVE check ran {ran['timestep']} fs steps (deuterium {ran['deuterium']}), "
+                         f"this run {settings.timestep} fs (deuterium {settings.deuterium})", "rerun the NVE check")
+    drift = summary["nve_drift"]
+    ratio = float(drift["etot_max_excursion_eV"]) / max(float(drift["ekin_std_eV"]), 1e-12)
+    if ratio > settings.max_nve_excursion:
+        raise InputError(summary_path, f"the NVE check's total energy strays {drift['etot_max_excursion_eV']:.3f} eV, "
+                         f"{ratio:.2f} of its kinetic energy's fluctuation (limit md.max_nve_excursion "
+                         f"{settings.max_nve_excursion}): the {settings.timestep} fs step is not stable",
+                         "lower md.timestep or set md.deuterium: true, and rerun the NVE check")
+    return ratio
 
 
 def minimize(atoms: Atoms, calc: Any, settings: MDSettings, outdir: Path, meta: dict[str, Any], write: Any,
@@ -460,11 +482,14 @@ def set_aside(folder: Path, stale: Path) -> None:
     folder.mkdir()
 
 
-def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, Any], box_from: Path | None) -> dict[str, Any]:
-    """Everything one ``md`` command does: read the start, build the engine, run or resume, write."""
+def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, Any], box_from: Path | None,
+        nve_check: Path | None = None) -> dict[str, Any]:
+    """Everything one ``md`` command does: read the start, build the engine, run or resume, write.
+    ``nve_check``: the NVE check's summary.json, which an NVT run must pass first (``check_nve``)."""
     from .fileio import write_json
 
     settings = MDSettings.from_config(cfg.get("md", {}))
+    nve_verdict = check_nve(nve_check, settings) if nve_check is not None and ensemble == "nvt" else None
     atoms, meta = load_start(start)
     if engine == "gpaw":
         from .mpi import on_rank0, say, world
@@ -497,6 +522,9 @@ def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, An
     meta = {**meta, "fingerprint": fingerprint}
     if ensemble == "min":
         return minimize(atoms, calc, settings, outdir, meta, write, say)
+    if nve_verdict is not None:
+        say(f"NVE check passed: total-energy excursion {nve_verdict:.3f} of the kinetic energy's fluctuation")
+        meta = {**meta, "nve_excursion_ratio": nve_verdict}
     return MDRun(outdir, settings, ensemble, engine).run(atoms, calc, meta, write, say)
 
 
@@ -508,11 +536,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ensemble", choices=ENSEMBLES, default="nvt")
     p.add_argument("--settings", default="{}", help="JSON: {md: {...}, dft: {...} (gpaw)}")
     p.add_argument("--box-from", type=Path)
+    p.add_argument("--nve-check", type=Path, help="nvt: the NVE check's summary.json, which must pass first")
     args = p.parse_args(argv)
     from .mpi import exit_status
 
     return exit_status("clusterdefects md", args.start, lambda: run(
-        args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from), (InputError, ValueError))
+        args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from,
+        args.nve_check), (InputError, ValueError))
 
 
 if __name__ == "__main__":

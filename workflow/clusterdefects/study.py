@@ -258,6 +258,10 @@ class Study:
             md = {k: v for k, v in md.items() if k in MIN_KEYS}
         return {"md": md, **({"dft": self.settings["dft"]} if engine == "gpaw" else {})}
 
+    def md_nve_check(self, engine: str, sid: str, ensemble: str) -> list[str]:
+        """An NVT run's extra input: the NVE check it must pass first (none for the other stages)."""
+        return [f"{self.results}/md/{engine}/{sid}/nve/summary.json"] if ensemble == "nvt" else []
+
     def md_args(self, engine: str, ensemble: str = "nvt") -> str:
         """--settings JSON of an MD stage and, for GPAW, its box, shell-quoted."""
         cfg = json.dumps(self.md_config(engine, ensemble), separators=(",", ":"))

@@ -8,6 +8,7 @@ rule md:
     input:
         start="results/{preset}/md/{engine}/{sid}/min/minimized.xyz",
         box=lambda w: study(w).box_source("parent") if w.engine == "gpaw" else [],
+        nve=lambda w: study(w).md_nve_check(w.engine, w.sid, w.ensemble),
     output:
         summary="results/{preset}/md/{engine}/{sid}/{ensemble}/summary.json",
         final="results/{preset}/md/{engine}/{sid}/{ensemble}/final.xyz",
@@ -30,8 +31,10 @@ rule md:
         args=lambda w: study(w).md_args(w.engine),
         ensemble=lambda w: w.ensemble,
         outdir=lambda w, output: str(Path(output[0]).parent),
+        nve=lambda w, input: f"--nve-check {input.nve}" if input.nve else "",
     shell:
-        "{params.command} {input.start} {params.outdir} --ensemble {params.ensemble} {params.args} > {log} 2>&1"
+        "{params.command} {input.start} {params.outdir} --ensemble {params.ensemble} {params.args} {params.nve} "
+        "> {log} 2>&1"
 
 
 use rule md as md_min with:
@@ -48,6 +51,7 @@ use rule md as md_min with:
         args=lambda w: study(w).md_args(w.engine, "min"),
         ensemble="min",
         outdir=lambda w, output: str(Path(output[0]).parent),
+        nve="",
 
 
 rule md_sites:
