@@ -290,3 +290,6 @@ def test_the_nvt_run_waits_for_a_stable_nve_check(tmp_path):
         check_nve(tmp_path / "bad.json", settings)
     with pytest.raises(InputError, match="rerun the NVE check"):
         check_nve(tmp_path / "nve/summary.json", MDSettings.from_config({**SHORT["md"], "timestep": 0.5}))
+    refused = subprocess.run(md_command(SMOKE, tmp_path / "nvt", "--settings", json.dumps(SHORT), "--nve-check",
+                                        str(tmp_path / "bad.json")), capture_output=True, text=True)
+    assert refused.returncode != 0 and "not stable" in refused.stderr and not (tmp_path / "nvt/md.traj").exists()

@@ -305,7 +305,8 @@ def cmd_md(args: argparse.Namespace) -> None:
     from .md import run
 
     try:
-        run(args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from)
+        run(args.start, args.outdir, args.engine, args.ensemble, json.loads(args.settings), args.box_from,
+            args.nve_check)
     except ValueError as err:
         raise InputError(args.start, str(err), "fix the md settings in the config") from None
 
@@ -633,13 +634,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("md", help="molecular dynamics of one structure (resumable): GFN1-xTB here, GPAW through "
                        "`clusterdefects gpaw md`")
-    s.add_argument("start", type=Path, help="relaxed.xyz (or start.xyz) of a structure of the study")
-    s.add_argument("outdir", type=Path)
-    s.add_argument("--engine", choices=["xtb", "gpaw"], default="xtb")
-    s.add_argument("--ensemble", choices=["min", "nve", "nvt"], default="nvt",
-                   help="min: the engine's own minimum (start the others from it); nve: the energy-drift check")
-    s.add_argument("--settings", default="{}", help="JSON: {md: {...}, dft: {...} (gpaw)}")
-    s.add_argument("--box-from", type=Path)
+    from .md import add_arguments as add_md_arguments
+
+    add_md_arguments(s)
     s.set_defaults(func=cmd_md)
 
     s = sub.add_parser("md-sites", help="an MD run's metal sites over time: the empty site, migrations, Rg figures")

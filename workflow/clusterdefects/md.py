@@ -528,15 +528,21 @@ def run(start: Path, outdir: Path, engine: str, ensemble: str, cfg: dict[str, An
     return MDRun(outdir, settings, ensemble, engine).run(atoms, calc, meta, write, say)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="clusterdefects md", description=__doc__.splitlines()[0])
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of one MD command (``clusterdefects md`` and, under MPI, this module's ``main``)."""
     p.add_argument("start", type=Path, help="relaxed.xyz (or start.xyz) of a structure of the study")
     p.add_argument("outdir", type=Path)
     p.add_argument("--engine", choices=ENGINES, default="xtb")
-    p.add_argument("--ensemble", choices=ENSEMBLES, default="nvt")
+    p.add_argument("--ensemble", choices=ENSEMBLES, default="nvt",
+                   help="min: the engine's own minimum (start the others from it); nve: the energy-drift check")
     p.add_argument("--settings", default="{}", help="JSON: {md: {...}, dft: {...} (gpaw)}")
     p.add_argument("--box-from", type=Path)
     p.add_argument("--nve-check", type=Path, help="nvt: the NVE check's summary.json, which must pass first")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="clusterdefects md", description=__doc__.splitlines()[0])
+    add_arguments(p)
     args = p.parse_args(argv)
     from .mpi import exit_status
 
