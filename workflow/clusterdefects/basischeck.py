@@ -18,6 +18,10 @@ from .fileio import read_json
 from .results import RelaxResult
 
 
+#: The tables ``basis_tables`` makes (empty where the check is off).
+BASIS_TABLES = ("basis_energies", "basis_fragmentation", "basis_cost", "basis_spin")
+
+
 def check_results(results: list[RelaxResult], checks: dict[str, dict[str, Any]]) -> list[RelaxResult]:
     """The relaxations with their energies replaced by the check's (one fingerprint for all, or an error)."""
     fingerprints = {c["fingerprint"] for c in checks.values()}

@@ -187,12 +187,12 @@ def basis_check_tables(study: Any, root: Path, results: list, corrections: dict[
     """The basis check's tables (empty where the preset has none) and its order rows in the comparison."""
     import pandas as pd
 
-    from .basischeck import basis_tables, load_checks, ordering_rows
+    from .basischeck import BASIS_TABLES, basis_tables, load_checks, ordering_rows
     from .ids import kind_of
     from .tables import load_counterpoise
 
     if not study.basis_check["enabled"] or partial:
-        return {name: pd.DataFrame() for name in ("basis_energies", "basis_fragmentation", "basis_cost", "basis_spin")}
+        return {name: pd.DataFrame() for name in BASIS_TABLES}
     checked = set(study.basis_check_ids())
     results = [r for r in results if r.structure_id in checked]
     checks = load_checks([root / "basis_check" / f"{r.structure_id}.json" for r in results])
