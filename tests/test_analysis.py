@@ -366,3 +366,28 @@ def test_a_basin_check_made_against_another_parent_is_refused(tmp_path):
     (tmp_path / "basin.json").write_text(json.dumps({**row, "parent_energy": -100.3}))
     with pytest.raises(InputError, match="another parent"):
         load_basin_checks([tmp_path / "basin.json"], parent)
+
+
+def test_the_study_page_keeps_published_text_and_says_what_is_missing(tmp_path):
+    from types import SimpleNamespace
+
+    from clusterdefects.summary import summary_markdown
+
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    pd.DataFrame([{"quantity": "largest relative energy", "published": "0.32", "computed": "0.25",
+                   "difference": "-0.07", "unit": "eV", "method_note": "dzp vs sz(dzp)"}]).to_csv(
+        tables / "comparison.csv", index=False)
+    pd.DataFrame([{"dopant": "Hg", "dopant_loss_eV": 1.23456}, {"dopant": "Au", "dopant_loss_eV": None}]).to_csv(
+        tables / "dopant_scan.csv", index=False)
+    (tables / "basis_spin.csv").write_text("\n")  # what analyse writes for a table with no rows
+    settings = {"dft": {"mode": "lcao", "basis": "sz(dzp)", "xc": "PBE", "h": 0.22, "vacuum": 5.0,
+                        "occupations": {"name": "fermi-dirac", "width": 0.01}},
+                "relax": {"optimizer": "PreconLBFGS", "fmax": 0.05}}
+    study = SimpleNamespace(preset="screen", system_name="Ag29", system={}, settings=settings, md_runs=lambda: [])
+    page = summary_markdown(study, tmp_path)
+    assert "| largest relative energy | 0.32 | 0.25 | -0.07 | eV | dzp vs sz(dzp) |" in page
+    assert "| Hg | 1.2346 |" in page and "| Au |  |" in page
+    spin = page.split("## Basis check: spin-state gaps at both bases", 1)[1]
+    assert spin.split("##", 1)[0].strip() == "(none in this study)"
+    assert "PreconLBFGS to fmax 0.05 eV/Å" in page

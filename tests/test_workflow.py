@@ -49,7 +49,7 @@ def test_dry_run_shows_the_whole_dag(workdir):
                                          "charges": "21", "ccs": "21", "counterpoise": "4", "basin_check": "16",
                                          "basis_check": "10", "basis_counterpoise": "4", "md_min": "2", "md": "4",
                                          "md_sites": "2", "md_snapshot": "2", "md_snapshot_energy": "2",
-                                         "all": "1", "total": "185"}
+                                         "summary": "1", "all": "1", "total": "186"}
 
 
 def test_remaking_the_shipped_parent_relaxes_it_from_the_model(workdir):
@@ -345,3 +345,17 @@ def test_md_of_the_smoke_vacancy_with_both_engines(smoke):
     assert {r["structure_id"] for r in placed["static_isomers"]} == {"vacancy-Hg-centre", "vacancy-Hg-kernel"}
     static = RelaxResult.read(smoke / "results/smoke/relax/vacancy-Hg-kernel/result.json")
     assert placed["fingerprint"] == static.fingerprint and "lowest static isomer" in placed["verdict"]
+
+
+def test_the_study_page_is_made_from_its_tables(smoke):
+    """results/<preset>/README.md: the comparison, each table and the MD runs as the tables say, the figures linked."""
+    page = (smoke / "results/smoke/README.md").read_text()
+    energies = pd.read_csv(smoke / "results/smoke/tables/relative_energies.csv")
+    row = energies[energies["structure_id"] == "doped-Hg-centre"].iloc[0]
+    assert f"| doped-Hg-centre | centre |  | {row['relative_energy_eV']:.4f} |" in page
+    compare = pd.read_csv(smoke / "results/smoke/tables/comparison.csv", keep_default_na=False)
+    assert compare["computed"].iloc[0] in page
+    sites = json.loads((smoke / "results/smoke/md/xtb/vacancy-Hg-kernel/sites.json").read_text())
+    assert f"| xtb | vacancy-Hg-kernel | {sites['time_fs'] / 1000:.4f} |" in page
+    for image in ("energy_levels", "gallery", "vacancy-Hg-kernel"):
+        assert f"(figures/{image}.png)" in page and (smoke / f"results/smoke/figures/{image}.png").is_file()

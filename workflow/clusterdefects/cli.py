@@ -182,6 +182,17 @@ def cmd_analyse(args: argparse.Namespace) -> None:
     print(f"wrote {write_database(results, relaxed, root / 'structures.db', study.preset, roles)}")
 
 
+def cmd_summary(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .fileio import write_text
+    from .summary import summary_markdown
+
+    study = resolve_study(args)
+    root = Path(args.results) / study.preset
+    print(f"wrote {write_text(args.output or root / 'README.md', summary_markdown(study, root))}")
+
+
 def basis_check_tables(study: Any, root: Path, results: list, corrections: dict[str, float], tables: dict[str, Any],
                        partial: bool) -> dict[str, Any]:
     """The basis check's tables (empty where the preset has none) and its order rows in the comparison."""
@@ -546,6 +557,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--partial", action="store_true",
                    help="while a study runs: tables of its finished sets of isomers, in <preset>/partial/tables")
     s.set_defaults(func=cmd_analyse)
+
+    s = sub.add_parser("summary", help="a study's results on one Markdown page (<preset>/README.md), from its tables")
+    add_study_options(s)
+    s.add_argument("--study", help="the resolved study as JSON (the rule passes it; overrides --preset/--configfile)")
+    s.add_argument("--results", default="results")
+    s.add_argument("-o", "--output", help="default: <results>/<preset>/README.md")
+    s.set_defaults(func=cmd_summary)
 
     s = sub.add_parser("gpaw", help="one GPAW step under MPI: <mpi> -n <ranks> gpaw python -m clusterdefects.<step>")
     s.add_argument("module", choices=GPAW_MODULES)

@@ -280,13 +280,16 @@ class Study:
     def viewer_files(self) -> list[str]:
         return [f"{self.results}/viewer/{sid}.html" for sid in ("parent", *self.doped_ids(), *self.vacancy_ids())]
 
+    def figure_files(self) -> list[str]:
+        """The study's figures: energy levels, fragmentation map, dopant scan, gallery, one picture per isomer."""
+        return [f"{self.results}/figures/{name}.png" for name in
+                ("energy_levels", "fragmentation", "dopant_scan", "gallery", *self.doped_ids(), *self.vacancy_ids())]
+
     def targets(self) -> list[str]:
         """What `snakemake` (rule all) makes for this study."""
-        figures = [f"{self.results}/figures/{name}.png" for name in
-                   ("energy_levels", "fragmentation", "dopant_scan", "gallery", *self.doped_ids(), *self.vacancy_ids())]
         return [f"{self.results}/sites.csv", f"{self.results}/energies.csv", *self.result_files(), *self.ccs_files(),
-                f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *figures,
-                *self.viewer_files(), *self.md_files()]
+                f"{self.results}/tables/comparison.csv", f"{self.results}/structures.db", *self.figure_files(),
+                *self.viewer_files(), *self.md_files(), f"{self.results}/README.md"]
 
     def to_json(self) -> str:
         """The resolved study (after every --config/--configfile override) for a command line."""

@@ -134,9 +134,11 @@ def write_tables(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
-    """A GitHub-style Markdown table (no extra dependency)."""
+    """A GitHub-style Markdown table (no extra dependency); a missing value is an empty cell."""
     def cell(x: Any) -> str:
-        return f"{x:.4f}" if isinstance(x, float) else str(x)
+        if isinstance(x, float):
+            return "" if pd.isna(x) else f"{x:.4f}"
+        return str(x)
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in frame.itertuples(index=False)]

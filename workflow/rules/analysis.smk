@@ -3,6 +3,7 @@
 
 localrules:
     analyse,
+    summary,
     figures,
     picture,
     gallery,
@@ -35,6 +36,26 @@ rule analyse:
         study=lambda w: study(w).cli_json(),
     shell:
         "clusterdefects analyse --study {params.study} > {log} 2>&1"
+
+
+rule summary:
+    # The study's results on one page (results/<preset>/README.md): the comparison with the paper, the tables,
+    # the MD runs and the figures, all read from the files above.
+    input:
+        tables=expand("results/{{preset}}/tables/{name}.csv", name=TABLES.values()),
+        energies="results/{preset}/energies.csv",
+        figures=lambda w: study(w).figure_files(),
+        md=lambda w: study(w).md_files(),
+    output:
+        "results/{preset}/README.md",
+    log:
+        "results/{preset}/logs/summary.log",
+    conda:
+        "../../envs/gpaw.yaml"
+    params:
+        study=lambda w: study(w).cli_json(),
+    shell:
+        "clusterdefects summary --study {params.study} > {log} 2>&1"
 
 
 rule figures:
