@@ -371,7 +371,7 @@ def test_a_basin_check_made_against_another_parent_is_refused(tmp_path):
 def test_the_study_page_keeps_published_text_and_says_what_is_missing(tmp_path):
     from types import SimpleNamespace
 
-    from clusterdefects.summary import summary_markdown
+    from clusterdefects.summary import readme_block, summary_markdown
 
     tables = tmp_path / "tables"
     tables.mkdir()
@@ -391,3 +391,18 @@ def test_the_study_page_keeps_published_text_and_says_what_is_missing(tmp_path):
     spin = page.split("## Basis check: spin-state gaps at both bases", 1)[1]
     assert spin.split("##", 1)[0].strip() == "(none in this study)"
     assert "PreconLBFGS to fmax 0.05 eV/Å" in page
+    block = readme_block(study, tmp_path)
+    assert "\n#### Compared with the published values\n" in block and "| largest relative energy | 0.32 |" in block
+    assert "#####" not in block and f"({tmp_path}/tables/comparison.md)" in block
+
+
+def test_a_readme_block_is_replaced_between_its_markers_only(tmp_path):
+    from clusterdefects.summary import update_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- results:screen:begin -->\nold table\n<!-- results:screen:end -->\nrest\n")
+    assert update_readme(readme, "screen", "new table") == (
+        "intro\n<!-- results:screen:begin -->\nnew table\n<!-- results:screen:end -->\nrest\n")
+    readme.write_text("no markers\n")
+    with pytest.raises(InputError, match="results:screen:begin"):
+        update_readme(readme, "screen", "new table")

@@ -186,10 +186,14 @@ def cmd_summary(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from .fileio import write_text
-    from .summary import summary_markdown
+    from .summary import readme_block, summary_markdown, update_readme
 
     study = resolve_study(args)
     root = Path(args.results) / study.preset
+    if args.readme:
+        block = readme_block(study, root)
+        print(f"wrote {write_text(args.readme, update_readme(Path(args.readme), study.preset, block))}")
+        return
     print(f"wrote {write_text(args.output or root / 'README.md', summary_markdown(study, root))}")
 
 
@@ -563,6 +567,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--study", help="the resolved study as JSON (the rule passes it; overrides --preset/--configfile)")
     s.add_argument("--results", default="results")
     s.add_argument("-o", "--output", help="default: <results>/<preset>/README.md")
+    s.add_argument("--readme", help="instead: fill this file's <!-- results:<preset>:begin/end --> block with the "
+                   "comparison and relative energies")
     s.set_defaults(func=cmd_summary)
 
     s = sub.add_parser("gpaw", help="one GPAW step under MPI: <mpi> -n <ranks> gpaw python -m clusterdefects.<step>")

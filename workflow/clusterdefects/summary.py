@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import InputError
 from .tables import TABLES, to_markdown
 
 #: (table name in TABLES, section title, columns shown (None: all), what the section says).
@@ -117,3 +118,26 @@ def summary_markdown(study: Any, root: Path) -> str:
         if (root / "figures" / f"{stem}.png").is_file():
             lines += [f"**{caption}**", "", f"![{caption}](figures/{stem}.png)", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def readme_block(study: Any, root: Path) -> str:
+    """What a project README shows of a finished study: the comparison with the paper and the relative
+    energies (the sections of ``summary_markdown``), with a link to the whole page."""
+    lines = [f"From `{root}/README.md` (`clusterdefects summary --readme`; remade from the tables, never edited "
+             "by hand):", ""]
+    for name, title, columns, text in SECTIONS[:2]:
+        stem = TABLES[name]
+        lines += section(read_table(root / "tables" / f"{stem}.csv", text=name == "compare"), title, columns, text,
+                         f"{root}/tables/{stem}.md")
+    return "\n".join(lines).rstrip().replace("\n## ", "\n#### ")
+
+
+def update_readme(readme: Path, preset: str, block: str) -> str:
+    """``readme``'s text with the part between its markers for ``preset`` replaced by ``block``."""
+    begin, end = f"<!-- results:{preset}:begin -->", f"<!-- results:{preset}:end -->"
+    text = readme.read_text()
+    if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+        raise InputError(readme, f"no single {begin} ... {end} block",
+                         "put the two marker lines where the study's tables belong, then rerun")
+    head, rest = text.split(begin)
+    return f"{head}{begin}\n{block}\n{end}{rest.split(end, 1)[1]}"
