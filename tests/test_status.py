@@ -12,7 +12,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io.trajectory import Trajectory
 
 from clusterdefects.results import RelaxResult
-from clusterdefects.status import RUNNING_FILE, format_status, relaxation_status, step_files, study_status
+from clusterdefects.status import (RUNNING_FILE, format_search, format_status, relaxation_status, search_status,
+                                   step_files, study_status)
 from clusterdefects.study import load_study, read_config
 
 FP, OPT = "abc123", "PreconLBFGS"
@@ -136,6 +137,17 @@ def test_study_table_and_totals(tmp_path):
     assert text.splitlines()[3].split()[:3] == ["parent", "done", "paired"]
     assert "relaxations done 1/9 (1 stale, 7 waiting); basin checks 1/4, counterpoise 0/2" in text
     assert text.splitlines()[-1].endswith("CPU time so far 2.33 core-hours")  # (3600 + 600) s x 2 ranks
+
+
+def test_parent_search_candidates_that_have_begun_are_listed_below_the_study(tmp_path):
+    study = load_study(read_config(), "smoke")
+    results = tmp_path / "results"
+    assert format_search(search_status(study, results), study) == []  # nothing begun: no lines
+    candidate = study.search_ids()[0]
+    checkpoint(results / "smoke" / "relax" / candidate)
+    lines = format_search(search_status(study, results), study)
+    assert lines[0] == f"parent search: 0/{len(study.search_ids())} candidates done, 1 begun"
+    assert [line.split()[0] for line in lines[1:]] == [candidate]
 
 
 def test_md_status_names_a_stage_of_other_settings_or_another_start(tmp_path):

@@ -285,11 +285,11 @@ def cmd_parent_search(args: argparse.Namespace) -> None:
 def cmd_status(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .status import format_status, md_status, step_files, study_status
+    from .status import format_search, format_status, md_status, search_status, step_files, study_status
 
-    study = resolve_study(args)
-    print(format_status(study_status(study, Path(args.results)), study, step_files(study, Path(args.results))))
-    for line in md_status(study, Path(args.results)):
+    study, root = resolve_study(args), Path(args.results)
+    print(format_status(study_status(study, root), study, step_files(study, root)))
+    for line in [*format_search(search_status(study, root), study), *md_status(study, root)]:
         print(line)
 
 

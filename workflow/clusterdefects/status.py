@@ -189,18 +189,25 @@ def fallback_note(step: int) -> str:
     return f"{LINE_SEARCH_FALLBACK} from step {step} (the line search failed at the SCF's noise)"
 
 
-def study_status(study: Study, results_root: Path = Path("results"), now: float | None = None) -> list[StructureStatus]:
-    """One status per relaxation of the study, in the study's order."""
+def study_status(study: Study, results_root: Path = Path("results"), now: float | None = None,
+                 ids: list[str] | None = None) -> list[StructureStatus]:
+    """One status per relaxation of the study (or of ``ids``), in the study's order."""
     from .dft import DFTSettings
 
     root = results_root / study.preset
     fingerprint = DFTSettings.from_config(study.settings["dft"]).fingerprint()
     optimizer = study.settings["relax"]["optimizer"]
     rows = [relaxation_status(sid, root / "relax" / sid, root / "logs" / f"relax-{sid}.log", fingerprint, optimizer, now,
-                              spin_policy=study.spin_policy(sid)) for sid in study.structure_ids()]
+                              spin_policy=study.spin_policy(sid)) for sid in ids or study.structure_ids()]
     for row in rows:
         row.ranks = row.ranks or study.resources()["tasks"]
     return rows
+
+
+def search_status(study: Study, results_root: Path = Path("results"), now: float | None = None) -> list[StructureStatus]:
+    """One status per parent-search candidate that has begun (``snakemake results/<preset>/parent_search.csv``)."""
+    begun = [sid for sid in study.search_ids() if (results_root / study.preset / "relax" / sid).is_dir()]
+    return study_status(study, results_root, now, begun) if begun else []
 
 
 def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, tuple[int, int]]:
@@ -273,16 +280,28 @@ def _cell(value: Any, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
+def format_row(r: StructureStatus) -> str:
+    """One relaxation's line of the status table."""
+    trend = " > ".join(f"{f:.3f}" for f in r.fmax_trend) if r.state == "running" else ""
+    return (f"{r.structure_id:<24} {r.state:<8} {r.spin:<9} {_cell(r.step, 'd'):>5} {_cell(r.energy, '.5f'):>13} "
+            f"{_cell(r.fmax, '.3f'):>7} {_cell(r.dft_calls, 'd'):>5} {r.elapsed_s / 60:7.1f}m  "
+            f"{'; '.join(x for x in (trend, r.note) if x)}".rstrip())
+
+
+def format_search(rows: list[StructureStatus], study: Study) -> list[str]:
+    """The parent-search candidates that have begun, below the study's table (nothing if none has)."""
+    if not rows:
+        return []
+    done = sum(r.state == "done" for r in rows)
+    return [f"parent search: {done}/{len(study.search_ids())} candidates done, {len(rows)} begun", *map(format_row, rows)]
+
+
 def format_status(rows: list[StructureStatus], study: Study, steps: dict[str, tuple[int, int]]) -> str:
     """The table ``clusterdefects status`` prints, with totals below it."""
     head = (f"{'structure':<24} {'state':<8} {'spin':<9} {'step':>5} {'energy eV':>13} {'fmax':>7} "
             f"{'calls':>5} {'elapsed':>8}  fmax trend / note")
     lines = [f"study {study.preset} ({study.system_name}): {len(rows)} relaxations", head, "-" * len(head)]
-    for r in rows:
-        trend = " > ".join(f"{f:.3f}" for f in r.fmax_trend) if r.state == "running" else ""
-        lines.append(f"{r.structure_id:<24} {r.state:<8} {r.spin:<9} {_cell(r.step, 'd'):>5} {_cell(r.energy, '.5f'):>13} "
-                     f"{_cell(r.fmax, '.3f'):>7} {_cell(r.dft_calls, 'd'):>5} {r.elapsed_s / 60:7.1f}m  "
-                     f"{'; '.join(x for x in (trend, r.note) if x)}".rstrip())
+    lines += [format_row(r) for r in rows]
     done = sum(r.state == "done" for r in rows)
     cpu_h = sum(r.elapsed_s * (r.ranks or 1) for r in rows) / 3600
     counts = ", ".join(f"{n} {s}" for s in ("running", "stopped", "failed", "stale", "waiting")
