@@ -100,7 +100,7 @@ def test_a_relaxation_that_went_on_with_the_fallback_optimizer_says_from_which_s
     (state / "progress.json").write_text(json.dumps({**progress, "fallback_at_step": 1}))
     marker(tmp_path / "running", subprocess.os.getpid())
     r = relaxation_status("x", tmp_path / "running", tmp_path / "log", FP, OPT)
-    assert r.state == "running" and r.note.startswith("ODE12r from step 1")
+    assert r.state == "running" and r.note.startswith("ODE12r from step 1")  # a checkpoint that names no fallback
     done = tmp_path / "done"
     done.mkdir()
     RelaxResult("x", "Ag2", 0, -20.5, True, 0.04, FP, optimizer=OPT, optimizer_fallback_at_step=33).write(

@@ -22,6 +22,7 @@ from ase.io.trajectory import Trajectory
 from .dft import DFTSettings, box_for
 from .errors import InputError
 from .mpi import on_rank0, save_json, say, world
+from .results import fallback_chain
 from .status import RUNNING_FILE
 
 
@@ -37,10 +38,14 @@ class Progress:
     rungs_tried: list[str] = field(default_factory=list)
     #: The step at which the optimizer's line search failed and ``relax.LINE_SEARCH_FALLBACK`` took over.
     fallback_at_step: int | None = None
+    #: [optimizer, from step] of each force-only optimizer the run went on with, in order.
+    fallbacks: list[list] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> Progress:
-        return cls(**json.loads(path.read_text())) if path.is_file() else cls()
+        progress = cls(**json.loads(path.read_text())) if path.is_file() else cls()
+        progress.fallbacks = fallback_chain(progress.fallback_at_step, progress.fallbacks)
+        return progress
 
 
 def structure_digest(atoms: Atoms) -> str:

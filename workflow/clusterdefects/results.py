@@ -19,6 +19,16 @@ SUMMARY_COLUMNS = ["structure_id", "kind", "formula", "charge", "energy_eV", "co
                    "steps", "force_calls", "spin_state", "magmom", "wall_time_s", "peak_memory_mb", "fingerprint"]
 
 
+#: The line-search fallback of runs that do not name theirs (until 2026-12-05).
+LEGACY_FALLBACK = "ODE12r"
+
+
+def fallback_chain(at_step: int | None, fallbacks: list[list] | None) -> list[list]:
+    """[optimizer, from step] of each force-only optimizer a run went on with; a run saved before they were
+    named went on with ``LEGACY_FALLBACK`` from ``at_step``."""
+    return list(fallbacks or ([] if at_step is None else [[LEGACY_FALLBACK, at_step]]))
+
+
 @dataclass
 class RelaxResult:
     """One relaxation's outcome, as result.json holds it: written by ``relax`` only (``write``), read by
@@ -35,6 +45,8 @@ class RelaxResult:
     optimizer: str | None = None
     #: The step from which ``relax.LINE_SEARCH_FALLBACK`` went on after the optimizer's line search failed.
     optimizer_fallback_at_step: int | None = None
+    #: [optimizer, from step] of each force-only optimizer it went on with (``checkpoint.Progress.fallbacks``).
+    optimizer_fallbacks: list[list] = field(default_factory=list)
     steps: int = 0
     force_calls: int = 0
     scf_iterations: int = 0

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .results import RelaxResult
+from .results import RelaxResult, fallback_chain
 from .study import Study
 
 #: The marker a running relaxation keeps beside its checkpoint (``relax.mark_running``).
@@ -147,7 +147,7 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         if same and not result.converged:
             status.note = f"not converged (fmax target {result.fmax_target})"
         elif same and result.optimizer_fallback_at_step is not None:
-            status.note = fallback_note(result.optimizer_fallback_at_step)
+            status.note = fallback_note(fallback_chain(result.optimizer_fallback_at_step, result.optimizer_fallbacks))
         return status
     states = sorted((d for d in (folder / "checkpoint").glob("*") if d.is_dir() and not d.name.endswith(".stale")),
                     key=lambda d: _newest_mtime(list(d.iterdir())))
@@ -179,14 +179,14 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         status.state = "failed" if error else "stopped"
         status.note = error or f"nothing written for {(now - touched) / 60:.0f} min: the next run resumes it"
     if not status.note and progress.get("fallback_at_step") is not None:
-        status.note = fallback_note(progress["fallback_at_step"])
+        status.note = fallback_note(fallback_chain(progress["fallback_at_step"], progress.get("fallbacks")))
     return status
 
 
-def fallback_note(step: int) -> str:
-    from .relax import LINE_SEARCH_FALLBACK
-
-    return f"{LINE_SEARCH_FALLBACK} from step {step} (the line search failed at the SCF's noise)"
+def fallback_note(fallbacks: list[list]) -> str:
+    """Which force-only optimizers a relaxation went on with, from which steps."""
+    chain = ", ".join(f"{name} from step {step}" for name, step in fallbacks)
+    return f"{chain} (the line search failed at the SCF's noise)"
 
 
 def study_status(study: Study, results_root: Path = Path("results"), now: float | None = None,
