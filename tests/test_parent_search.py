@@ -61,6 +61,27 @@ def test_the_lowest_candidate_is_picked_whatever_its_fingerprint():
     assert fingerprint(rows)["shell Ag-S"] == "2.612-2.616" and fingerprint(rows)["centre-shell"] == ""
 
 
+def test_the_study_parent_and_the_paper_sit_beside_the_candidates_and_say_whether_to_remake():
+    from clusterdefects.parent_search import PAPER, STUDY_PARENT, paper_row, verdict
+
+    def row(name, energy):
+        return {"candidate": name, "energy_eV": energy, "fmax_eV_per_A": 0.04, "converged": True, "steps": 5,
+                "dft_calls": 7, "point_group": "T", **fingerprint([])}
+
+    published = [{"structure": "parent", "bond_kind": "Ag(centre)-Ag(icosahedral)", "value": "2.84"},
+                 {"structure": "doped-Hg-icosahedral", "bond_kind": "Hg-S", "value": "2.52 -> 2.59"}]
+    paper = paper_row(published)
+    assert paper["centre-shell"] == "2.84" and paper["shell Ag-S"] == ""
+    table = search_table([row("model", -814.4), row(STUDY_PARENT, -814.69), row("basin-hg-centre", -814.70), paper])
+    assert list(table["candidate"]) == ["basin-hg-centre", STUDY_PARENT, "model", PAPER]
+    assert lowest(table) == "basin-hg-centre" and table["lowest"].sum() == 1
+    assert verdict(table, 0.02).endswith("within 0.02 eV: keep the parent")
+    assert verdict(table, 0.005).endswith("ship it as the parent and remake the study")
+    table = search_table([row("model", -814.4), row(STUDY_PARENT, -814.69), paper])
+    assert verdict(table, 0.02) == "the study's parent is the lowest: keep it"
+    assert lowest(table, candidates_only=True) == "model"
+
+
 def test_basin_candidates_are_named_after_their_doped_isomer():
     assert basin_name("doped-Hg-staple-2") == "basin-hg-staple-2" and doped_of("basin-hg-staple-2") == "doped-Hg-staple-2"
     assert "doped-Hg-centre" in recipe("basin-hg-centre") and "1.5 Å" in recipe("tetra-150")

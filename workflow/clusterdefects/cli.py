@@ -250,20 +250,22 @@ def cmd_search_start(args: argparse.Namespace) -> None:
 def cmd_parent_search(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .parent_search import recipe, run_search
+    from .basin import TOLERANCE
+    from .parent_search import lowest, recipe, run_search, verdict
     from .pipeline import shipped_parent
     from .tables import to_markdown
 
     study = resolve_study(args)
     root = Path(args.results) / study.preset
     table, folders = run_search(study, Path(args.results))
-    best = str(table.loc[table["lowest"], "candidate"].iloc[0])
+    best = lowest(table, candidates_only=True)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
     # A basin candidate descends from the study's parent (the shipped one where the preset ships one).
     via = study.shipped_parent().replace(".xyz", ".json") if study.settings.get("shipped_parent") else None
     via = via if best.startswith("basin-") else None
     route = f"parent search ({root}/parent_search.csv): the lowest of {len(table)} candidates, {best}: {recipe(best)}"
-    search = {"candidate": best, "recipe": recipe(best), "parent_search": table.to_dict("records")}
+    search = {"candidate": best, "recipe": recipe(best), "verdict": verdict(table, TOLERANCE),
+              "parent_search": table.astype(object).where(table.notna(), None).to_dict("records")}
     try:
         atoms, provenance = shipped_parent(folders[best] / "relaxed.xyz", folders[best] / "result.json",
                                            study.system["parent"], via, route if via else None)
@@ -279,7 +281,7 @@ def cmd_parent_search(args: argparse.Namespace) -> None:
     write_json(root / "parent_search" / "parent.json", provenance)
     write_xyz(root / "parent_search" / "parent.xyz", atoms)
     write_text(root / "parent_search.csv", table.to_csv(index=False))
-    print(note)
+    print(f"{note}\n{search['verdict']}")
 
 
 def cmd_status(args: argparse.Namespace) -> None:

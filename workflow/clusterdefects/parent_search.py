@@ -36,6 +36,8 @@ FINGERPRINT = {"centre-shell": "Ag(centre)-Ag(icosahedral)", "shell-shell": "Ag(
                "tetrahedral Ag-S": "Ag(tetrahedral)-S", "shell-tetrahedral Ag-Ag": "Ag(icosahedral)-Ag(tetrahedral)"}
 SEARCH_COLUMNS = ["candidate", "energy_eV", "delta_eV", "fmax_eV_per_A", "converged", "steps", "dft_calls",
                   "point_group", *FINGERPRINT, "lowest"]
+#: The rows set beside the candidates: the parent the study uses now, and the paper's fingerprint (no energy).
+STUDY_PARENT, PAPER = "study parent", "paper"
 
 
 #: Candidate names (the ``name`` wildcard): the configurable ones, and the basin candidates the study adds.
@@ -112,15 +114,37 @@ def fingerprint(bond_rows: list[dict[str, Any]]) -> dict[str, str]:
 
 def search_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per relaxed candidate (candidate, energy_eV, ... and the fingerprint), lowest first, with its
-    energy above the lowest and the lowest marked."""
-    frame = pd.DataFrame(rows)
+    energy above the lowest and the lowest marked; a row without an energy (the paper's) comes last."""
+    frame = pd.DataFrame(rows).reindex(columns=SEARCH_COLUMNS)
+    frame["energy_eV"] = frame["energy_eV"].astype(float)
     frame["delta_eV"] = frame["energy_eV"] - frame["energy_eV"].min()
     frame["lowest"] = frame["delta_eV"] == 0.0
-    return frame.sort_values("energy_eV").reset_index(drop=True)[SEARCH_COLUMNS]
+    return frame.sort_values("energy_eV", na_position="last").reset_index(drop=True)[SEARCH_COLUMNS]
 
 
-def lowest(frame: pd.DataFrame) -> str:
-    return str(frame.loc[frame["lowest"], "candidate"].iloc[0])
+def lowest(frame: pd.DataFrame, candidates_only: bool = False) -> str:
+    """The lowest row's name (of the candidates alone: the one to ship if any is)."""
+    rows = frame[~frame["candidate"].isin([STUDY_PARENT, PAPER])] if candidates_only else frame
+    return str(rows.loc[rows["energy_eV"].idxmin(), "candidate"])
+
+
+def verdict(frame: pd.DataFrame, tolerance: float) -> str:
+    """Whether the study's parent stands: it is the lowest, or within ``tolerance`` (the basin check's) of it."""
+    best = lowest(frame)
+    if STUDY_PARENT not in set(frame["candidate"]):
+        return f"lowest: {best} (the study has no relaxed parent to compare with)"
+    gap = float(frame.loc[frame["candidate"] == STUDY_PARENT, "energy_eV"].iloc[0]) - float(frame["energy_eV"].min())
+    if best == STUDY_PARENT:
+        return "the study's parent is the lowest: keep it"
+    if gap <= tolerance:
+        return f"{best} is {gap:.3f} eV below the study's parent, within {tolerance} eV: keep the parent"
+    return f"{best} is {gap:.3f} eV below the study's parent: ship it as the parent and remake the study"
+
+
+def paper_row(published: list[dict[str, Any]]) -> dict[str, Any]:
+    """The paper's values of the fingerprint (``systems.<name>.published`` entries of the parent's bonds)."""
+    by_kind = {ref["bond_kind"]: ref["value"] for ref in published if ref.get("structure") == "parent"}
+    return {"candidate": PAPER, **{name: by_kind.get(kind, "") for name, kind in FINGERPRINT.items()}}
 
 
 def candidate_row(name: str, result: Any, relaxed: Atoms, start: Atoms, roles: dict[int, str]) -> dict[str, Any]:
@@ -143,10 +167,12 @@ def run_search(study: Any, results_root: Path) -> tuple[pd.DataFrame, dict[str, 
     roles = atom_roles(read_sites(root / "sites.csv"))
     folders = {sid.removeprefix("parent-search-"): root / "relax" / sid for sid in study.search_ids()}
     results = {name: RelaxResult.read(folder / "result.json") for name, folder in folders.items()}
+    beside = {STUDY_PARENT: root / "relax" / "parent"} if (root / "relax" / "parent" / "result.json").is_file() else {}
+    results |= {name: RelaxResult.read(folder / "result.json") for name, folder in beside.items()}
     check_combinable(list(results.values()), allow_unconverged=True)
     rows = [candidate_row(name, results[name], read(folder / "relaxed.xyz"), read(folder / "start.xyz"), roles)
-            for name, folder in folders.items()]
-    return search_table(rows), folders
+            for name, folder in (folders | beside).items()]
+    return search_table([*rows, paper_row(study.system.get("published", []))]), folders
 
 
 def recipe(name: str) -> str:
