@@ -80,6 +80,9 @@ def test_the_study_parent_and_the_paper_sit_beside_the_candidates_and_say_whethe
     table = search_table([row("model", -814.4), row(STUDY_PARENT, -814.69), paper])
     assert verdict(table, 0.02) == "the study's parent is the lowest: keep it"
     assert lowest(table, candidates_only=True) == "model"
+    tie = search_table([row("model", -814.69), row(STUDY_PARENT, -814.69), paper])  # no shipped parent: the same run
+    assert tie["lowest"].tolist() == [True, False, False] and "keep" in verdict(tie, 0.02)
+    assert str(tie["steps"].dtype) == "Int64"
 
 
 def test_basin_candidates_are_named_after_their_doped_isomer():

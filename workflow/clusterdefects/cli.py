@@ -263,7 +263,7 @@ def cmd_parent_search(args: argparse.Namespace) -> None:
     # A basin candidate descends from the study's parent (the shipped one where the preset ships one).
     via = study.shipped_parent().replace(".xyz", ".json") if study.settings.get("shipped_parent") else None
     via = via if best.startswith("basin-") else None
-    route = f"parent search ({root}/parent_search.csv): the lowest of {len(table)} candidates, {best}: {recipe(best)}"
+    route = f"parent search ({root}/parent_search.csv): the lowest of {len(folders)} candidates, {best}: {recipe(best)}"
     search = {"candidate": best, "recipe": recipe(best), "verdict": verdict(table, TOLERANCE),
               "parent_search": table.astype(object).where(table.notna(), None).to_dict("records")}
     try:

@@ -117,9 +117,11 @@ def search_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     energy above the lowest and the lowest marked; a row without an energy (the paper's) comes last."""
     frame = pd.DataFrame(rows).reindex(columns=SEARCH_COLUMNS)
     frame["energy_eV"] = frame["energy_eV"].astype(float)
+    frame[["steps", "dft_calls"]] = frame[["steps", "dft_calls"]].astype("Int64")
     frame["delta_eV"] = frame["energy_eV"] - frame["energy_eV"].min()
-    frame["lowest"] = frame["delta_eV"] == 0.0
-    return frame.sort_values("energy_eV", na_position="last").reset_index(drop=True)[SEARCH_COLUMNS]
+    frame = frame.sort_values("energy_eV", na_position="last", kind="stable").reset_index(drop=True)
+    frame["lowest"] = frame.index == 0  # one row, also when two tie (the study's parent is the model's run)
+    return frame[SEARCH_COLUMNS]
 
 
 def lowest(frame: pd.DataFrame, candidates_only: bool = False) -> str:

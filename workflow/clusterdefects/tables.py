@@ -138,7 +138,7 @@ def to_markdown(frame: pd.DataFrame) -> str:
     def cell(x: Any) -> str:
         if isinstance(x, float):
             return "" if pd.isna(x) else f"{x:.4f}"
-        return str(x)
+        return "" if x is None or x is pd.NA else str(x)
 
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(x) for x in row) + " |" for row in frame.itertuples(index=False)]
