@@ -88,3 +88,18 @@ def test_the_study_parent_and_the_paper_sit_beside_the_candidates_and_say_whethe
 def test_basin_candidates_are_named_after_their_doped_isomer():
     assert basin_name("doped-Hg-staple-2") == "basin-hg-staple-2" and doped_of("basin-hg-staple-2") == "doped-Hg-staple-2"
     assert "doped-Hg-centre" in recipe("basin-hg-centre") and "1.5 Å" in recipe("tetra-150")
+
+
+def test_metal_shift_measures_how_far_a_candidate_is_from_the_parent():
+    from ase import Atoms
+
+    from clusterdefects.parent_search import metal_shift
+
+    parent = Atoms("Ag3S", positions=[[0, 0, 0], [2.9, 0, 0], [0, 2.9, 0], [0, 0, 2.4]])
+    moved = parent.copy()
+    moved.positions += 5.0  # the whole cluster elsewhere: no shift
+    moved.positions[3] += [0, 0, 1.0]  # S is no metal
+    assert metal_shift(moved, parent) == pytest.approx(0.0)
+    moved.positions[0] += [0.3, 0, 0]
+    assert metal_shift(moved, parent) == pytest.approx(0.2, abs=1e-9)  # 0.3 less the centroid's 0.1
+    assert np.isnan(metal_shift(moved, None)) and np.isnan(metal_shift(parent[:3], parent))

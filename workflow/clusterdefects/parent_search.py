@@ -35,7 +35,7 @@ FINGERPRINT = {"centre-shell": "Ag(centre)-Ag(icosahedral)", "shell-shell": "Ag(
                "shell Ag-S": "Ag(icosahedral)-S", "crown Ag-S[tet]": "Ag(crown)-S[tetrahedral]",
                "tetrahedral Ag-S": "Ag(tetrahedral)-S", "shell-tetrahedral Ag-Ag": "Ag(icosahedral)-Ag(tetrahedral)"}
 SEARCH_COLUMNS = ["candidate", "energy_eV", "delta_eV", "fmax_eV_per_A", "converged", "steps", "dft_calls",
-                  "point_group", *FINGERPRINT, "lowest"]
+                  "point_group", "metal_shift_A", *FINGERPRINT, "lowest"]
 #: The rows set beside the candidates: the parent the study uses now, and the paper's fingerprint (no energy).
 STUDY_PARENT, PAPER = "study parent", "paper"
 
@@ -149,12 +149,25 @@ def paper_row(published: list[dict[str, Any]]) -> dict[str, Any]:
     return {"candidate": PAPER, **{name: by_kind.get(kind, "") for name, kind in FINGERPRINT.items()}}
 
 
-def candidate_row(name: str, result: Any, relaxed: Atoms, start: Atoms, roles: dict[int, str]) -> dict[str, Any]:
+def metal_shift(atoms: Atoms, reference: Atoms | None) -> float:
+    """The largest distance (Å) of a metal atom from its place in ``reference``, metal centroids put together: a
+    few hundredths of an Å is the same minimum, tenths another (NaN without a reference of the same atoms)."""
+    if reference is None or atoms.get_chemical_symbols() != reference.get_chemical_symbols():
+        return float("nan")
+    metals = [i for i, symbol in enumerate(atoms.get_chemical_symbols()) if symbol not in NONMETALS]
+    a, b = atoms.positions[metals], reference.positions[metals]
+    return float(np.linalg.norm((a - a.mean(axis=0)) - (b - b.mean(axis=0)), axis=1).max())
+
+
+def candidate_row(name: str, result: Any, relaxed: Atoms, start: Atoms, roles: dict[int, str],
+                  parent: Atoms | None = None) -> dict[str, Any]:
+    """A relaxed candidate's row; ``parent``: the study's relaxed parent, for ``metal_shift_A``."""
     from .analysis import parent_bonds
 
     return {"candidate": name, "energy_eV": result.energy, "fmax_eV_per_A": result.fmax,
             "converged": result.converged, "steps": result.steps, "dft_calls": result.force_calls,
-            "point_group": result.point_group.get("0.1", ""), **fingerprint(parent_bonds(relaxed, start, roles))}
+            "point_group": result.point_group.get("0.1", ""), "metal_shift_A": metal_shift(relaxed, parent),
+            **fingerprint(parent_bonds(relaxed, start, roles))}
 
 
 def run_search(study: Any, results_root: Path) -> tuple[pd.DataFrame, dict[str, Path]]:
@@ -172,7 +185,8 @@ def run_search(study: Any, results_root: Path) -> tuple[pd.DataFrame, dict[str, 
     beside = {STUDY_PARENT: root / "relax" / "parent"} if (root / "relax" / "parent" / "result.json").is_file() else {}
     results |= {name: RelaxResult.read(folder / "result.json") for name, folder in beside.items()}
     check_combinable(list(results.values()), allow_unconverged=True)
-    rows = [candidate_row(name, results[name], read(folder / "relaxed.xyz"), read(folder / "start.xyz"), roles)
+    parent = read(beside[STUDY_PARENT] / "relaxed.xyz") if beside else None
+    rows = [candidate_row(name, results[name], read(folder / "relaxed.xyz"), read(folder / "start.xyz"), roles, parent)
             for name, folder in (folders | beside).items()]
     return search_table([*rows, paper_row(study.system.get("published", []))]), folders
 
