@@ -241,18 +241,21 @@ def test_scf_energy_criterion_is_absolute_and_in_the_fingerprint():
     assert DFTSettings(convergence={"energy": 0.0005, "density": 1e-4}).fingerprint() != DFTSettings().fingerprint()
 
 
-def test_open_shell_start_is_displaced_reproducibly_and_closed_shell_kept():
-    """Ag5(SH)4: charge -1 gives 2 superatom electrons (closed), -3 gives 4 (open 1P shell)."""
+def test_open_shell_or_symmetric_start_is_displaced_reproducibly_and_a_c1_closed_shell_kept():
+    """Ag5(SH)4: charge -1 gives 2 superatom electrons (closed), -3 gives 4 (open 1P shell); its model is Td."""
     import numpy as np
 
     from clusterdefects.build import build_ag5_sh4
-    from clusterdefects.relax import RelaxSettings, displace_open_shell, point_groups
+    from clusterdefects.relax import RelaxSettings, displace_start, point_groups
 
     atoms = build_ag5_sh4()
-    same, record = displace_open_shell(atoms, -1, RelaxSettings())
-    assert same is atoms and record == {"superatom_electrons": 2, "closed_shell": True, "displacement": None}
-    moved, record = displace_open_shell(atoms, -3, RelaxSettings(displace=0.03, seed=7))
-    again, _ = displace_open_shell(atoms, -3, RelaxSettings(displace=0.03, seed=7))
+    closed, record = displace_start(atoms, -1, RelaxSettings())  # closed shell, but Td: displaced
+    assert record["displacement"]["why"] == "symmetric start (Td at 0.02 Å)" and record["closed_shell"]
+    same, record = displace_start(closed, -1, RelaxSettings())  # closed shell and C1: kept
+    assert same is closed and record == {"superatom_electrons": 2, "closed_shell": True, "displacement": None}
+    moved, record = displace_start(atoms, -3, RelaxSettings(displace=0.03, seed=7))
+    again, _ = displace_start(atoms, -3, RelaxSettings(displace=0.03, seed=7))
+    assert record["displacement"]["why"] == "open shell"
     step = moved.positions - atoms.positions
     heavy = np.array([s != "H" for s in atoms.get_chemical_symbols()])
     assert record["superatom_electrons"] == 4 and not record["closed_shell"]
@@ -308,9 +311,9 @@ def test_a_free_open_shell_atom_is_not_displaced():
     import numpy as np
     from ase import Atoms
 
-    from clusterdefects.relax import RelaxSettings, displace_open_shell
+    from clusterdefects.relax import RelaxSettings, displace_start
 
     atom = Atoms("Au", positions=[[3.0, 3.0, 3.0]])
-    start, record = displace_open_shell(atom, 0, RelaxSettings(displace=0.03))
+    start, record = displace_start(atom, 0, RelaxSettings(displace=0.03))
     assert record["closed_shell"] is False and record["displacement"] is None
     assert np.allclose(start.positions, atom.positions)

@@ -63,10 +63,12 @@ def check_basin(doped_path: Path, outdir: Path, parent_result: RelaxResult, dft:
     candidate = host_back(read(doped_path), int(parent_result.charge))
     start = outdir / "start.xyz"
     on_rank0(lambda: write_xyz(start, candidate))
-    first = relax_structure(start, outdir, dft, replace(relax, steps=0), spin, box_from=box_from)
+    # The check evaluates the structure as it is (no displacement: that is the parent search's job).
+    first = relax_structure(start, outdir, dft, replace(relax, steps=0, displace=0.0), spin, box_from=box_from)
     result, relaxed = first, False
     if first.energy - parent_result.energy <= window and not first.converged:
-        result, relaxed = relax_structure(start, outdir, dft, replace(relax, steps=steps), spin, box_from=box_from), True
+        result = relax_structure(start, outdir, dft, replace(relax, steps=steps, displace=0.0), spin, box_from=box_from)
+        relaxed = True
     summary = {"candidate": candidate.info["structure_id"], "from": candidate.info["from"],
                **verdict(result.energy, parent_result.energy), "first_scf_energy": first.energy,
                "relaxed": relaxed, "steps": result.steps, "fmax": result.fmax, "converged": result.converged,

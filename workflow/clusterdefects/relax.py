@@ -65,7 +65,7 @@ class RelaxSettings:
     optimizer: str = "BFGS"
     fmax: float = 0.05
     steps: int = 200
-    #: rms displacement (Å) of the metal and S atoms of an open-shell start, and its random seed.
+    #: rms displacement (Å) of the metal and S atoms of an open-shell or symmetric start, and its random seed.
     displace: float = 0.03
     seed: int = 0
 
@@ -103,10 +103,12 @@ def spin_label(spin: str, atoms: Atoms, charge: int) -> str:
     return f"polarized (fixed M = {polarized_moment(atoms, charge):g})" if spin == "polarized" else spin
 
 
-def displace_open_shell(start: Atoms, charge: int, relax: RelaxSettings) -> tuple[Atoms, dict[str, Any]]:
-    """An open-shell start moved off its exact symmetry by a seeded random displacement of its metal and
-    S atoms (rms ``relax.displace`` Å, no net translation); a closed-shell one as it is. Returns the start
-    and what was done (for result.json)."""
+def displace_start(start: Atoms, charge: int, relax: RelaxSettings) -> tuple[Atoms, dict[str, Any]]:
+    """A start moved off its symmetry by a seeded random displacement of its metal and S atoms (rms
+    ``relax.displace`` Å, no net translation) when it has an open shell (Jahn-Teller active) or any symmetry at
+    0.02 Å (an optimizer keeps a symmetric start symmetric, and the symmetric point can be a saddle: the
+    T-symmetric Ag29 parent, displaced, relaxed 0.017 eV lower); a C1 closed shell or a free atom as it is.
+    Returns the start and what was done (for result.json)."""
     from .pipeline import cluster_electrons
     from .elements import NONMETALS
     from .validate import is_closed_shell
@@ -114,7 +116,10 @@ def displace_open_shell(start: Atoms, charge: int, relax: RelaxSettings) -> tupl
     count = cluster_electrons(start, charge)
     record: dict[str, Any] = {"superatom_electrons": count, "closed_shell": is_closed_shell(count)}
     moved = [a.index for a in start if a.symbol not in NONMETALS or a.symbol == "S"]
-    if record["closed_shell"] or relax.displace <= 0 or len(moved) < 2:  # a free atom has no symmetry to break
+    if relax.displace <= 0 or len(moved) < 2:  # a free atom has no symmetry to break
+        return start, {**record, "displacement": None}
+    group = point_groups(start)["0.02"]
+    if record["closed_shell"] and group == "C1":
         return start, {**record, "displacement": None}
     step = np.random.default_rng(relax.seed).normal(size=(len(moved), 3))
     step -= step.mean(axis=0)
@@ -122,9 +127,10 @@ def displace_open_shell(start: Atoms, charge: int, relax: RelaxSettings) -> tupl
     displaced = start.copy()
     displaced.positions[moved] += step
     lengths = np.linalg.norm(step, axis=1)
+    why = "open shell" if not record["closed_shell"] else f"symmetric start ({group} at 0.02 Å)"
     return displaced, {**record, "displacement": {
         "rms_A": relax.displace, "max_A": round(float(lengths.max()), 4), "seed": relax.seed,
-        "atoms": "metal and S", "n_atoms": len(moved)}}
+        "atoms": "metal and S", "n_atoms": len(moved), "why": why}}
 
 
 def point_groups(atoms: Atoms) -> dict[str, str]:
@@ -374,10 +380,10 @@ def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettin
     """
     box = box_for(given, dft.vacuum, dft.h) if box is None else np.asarray(box)
     charge = int(given.info.get("charge", 0))
-    start, shell = displace_open_shell(given, charge, relax)
+    start, shell = displace_start(given, charge, relax)
     if shell["displacement"]:
-        say(f"open shell ({shell['superatom_electrons']} superatom electrons): start displaced by "
-            f"{relax.displace} Å rms (seed {relax.seed}) to break its symmetry")
+        say(f"{shell['displacement']['why']} ({shell['superatom_electrons']} superatom electrons): start displaced "
+            f"by {relax.displace} Å rms (seed {relax.seed}) to break its symmetry")
     t_start = time.perf_counter()
     states: list[StateResult] = []
     from .validate import electron_count
