@@ -60,9 +60,12 @@ def doped_of(name: str) -> str:
     return str(StructureId("doped", dopant.capitalize(), site))
 
 
+def _metals(atoms: Atoms) -> list[int]:
+    return [a.index for a in atoms if a.symbol not in NONMETALS]
+
+
 def _metal_centroid(atoms: Atoms) -> np.ndarray:
-    metals = [a.index for a in atoms if a.symbol not in NONMETALS]
-    return atoms.positions[metals].mean(axis=0)
+    return atoms.positions[_metals(atoms)].mean(axis=0)
 
 
 def crown_variant(parent: Atoms, roles: dict[int, str], percent: int) -> Atoms:
@@ -154,9 +157,9 @@ def metal_shift(atoms: Atoms, reference: Atoms | None) -> float:
     few hundredths of an Å is the same minimum, tenths another (NaN without a reference of the same atoms)."""
     if reference is None or atoms.get_chemical_symbols() != reference.get_chemical_symbols():
         return float("nan")
-    metals = [i for i, symbol in enumerate(atoms.get_chemical_symbols()) if symbol not in NONMETALS]
-    a, b = atoms.positions[metals], reference.positions[metals]
-    return float(np.linalg.norm((a - a.mean(axis=0)) - (b - b.mean(axis=0)), axis=1).max())
+    metals = _metals(atoms)
+    shift = (atoms.positions[metals] - _metal_centroid(atoms)) - (reference.positions[metals] - _metal_centroid(reference))
+    return float(np.linalg.norm(shift, axis=1).max())
 
 
 def candidate_row(name: str, result: Any, relaxed: Atoms, start: Atoms, roles: dict[int, str],
