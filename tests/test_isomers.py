@@ -118,3 +118,20 @@ def test_vacancies_can_be_switched_off_per_dopant():
     system["vacancy_dopants"] = ["Cu"]
     with pytest.raises(InputError, match="vacancy_dopants"):
         load_study(config, "screen").vacancy_ids()
+
+
+def test_parent_search_takes_basin_candidates_from_the_chosen_dopants_only():
+    from clusterdefects.errors import InputError
+    from clusterdefects.study import load_study, read_config
+
+    config = read_config(Path(__file__).resolve().parents[1] / "config/config.yaml")
+    system = config["systems"]["Ag29_BDT12"]
+    study = load_study(config, "screen")
+    basins = [sid for sid in study.search_ids() if "basin" in sid]
+    assert basins == [f"parent-search-basin-hg-{s}" for s in system["sites"]]
+    assert len(study.search_ids()) == len(system["parent_search"]) + 4
+    del system["parent_search_dopants"]
+    assert len([sid for sid in load_study(config, "screen").search_ids() if "basin" in sid]) == 16
+    system["parent_search_dopants"] = ["Zn"]
+    with pytest.raises(InputError, match="parent_search_dopants"):
+        load_study(config, "screen").search_ids()

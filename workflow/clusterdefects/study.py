@@ -74,10 +74,14 @@ class Study:
     def vacancy_dopants(self) -> list[str]:
         """The dopants whose vacancy isomers (and so dopant-loss energies) the study computes: config
         ``systems.<name>.vacancy_dopants`` (default: every dopant). They are the expensive part of a scan."""
-        chosen = self.system.get("vacancy_dopants", self.system["dopants"])
+        return self._chosen_dopants("vacancy_dopants")
+
+    def _chosen_dopants(self, key: str) -> list[str]:
+        """The dopants a system setting lists (default: every dopant), in the order of ``dopants``."""
+        chosen = self.system.get(key, self.system["dopants"])
         unknown = sorted(set(chosen) - set(self.system["dopants"]))
         if unknown:
-            raise InputError(CONFIG_FILE, f"systems.{self.system_name}.vacancy_dopants names {unknown}, not dopants",
+            raise InputError(CONFIG_FILE, f"systems.{self.system_name}.{key} names {unknown}, not dopants",
                              f"choose from dopants {self.system['dopants']}")
         return [d for d in self.system["dopants"] if d in chosen]
 
@@ -111,10 +115,13 @@ class Study:
 
     def search_ids(self) -> list[str]:
         """The parent-search candidates: those the system lists (``systems.<name>.parent_search``) and one
-        per doped isomer with its dopant put back."""
+        per doped isomer of ``systems.<name>.parent_search_dopants`` (default: every dopant) with its dopant
+        put back."""
         from .parent_search import basin_name, candidate_id
 
-        names = [*self.system.get("parent_search", ["model"]), *map(basin_name, self.doped_ids())]
+        doped = [str(StructureId("doped", d, s)) for d in self._chosen_dopants("parent_search_dopants")
+                 for s in self.system["sites"]]
+        names = [*self.system.get("parent_search", ["model"]), *map(basin_name, doped)]
         return [candidate_id(name) for name in names]
 
     def search_start_inputs(self, name: str) -> dict[str, str]:
