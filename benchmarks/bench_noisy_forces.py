@@ -29,8 +29,8 @@ from ase.optimize import BFGS, FIRE, ODE12r
 MAX_CALLS = 300
 
 
-def noisy_emt(noise: float, seed: int = 0) -> EMT:
-    """EMT whose forces carry Gaussian noise (the energy is EMT's)."""
+def noisy_emt(noise: float = 0.0, energy_noise: float = 0.0, seed: int = 0) -> EMT:
+    """EMT with Gaussian noise of ``noise`` eV/Å on each force component and ``energy_noise`` eV on the energy."""
     rng = np.random.default_rng(seed)
 
     class NoisyEMT(EMT):
@@ -39,7 +39,12 @@ def noisy_emt(noise: float, seed: int = 0) -> EMT:
         def calculate(self, *args, **kwargs):
             super().calculate(*args, **kwargs)
             NoisyEMT.calls += 1
-            self.results["forces"] = self.results["forces"] + rng.normal(0, noise, self.results["forces"].shape)
+            if noise:
+                self.results["forces"] = self.results["forces"] + rng.normal(0, noise, self.results["forces"].shape)
+            if energy_noise:
+                shift = rng.normal(0, energy_noise)
+                for key in ("energy", "free_energy"):
+                    self.results[key] += shift
 
     return NoisyEMT()
 
@@ -59,23 +64,6 @@ def calls_to_fmax(optimizer: type, noise: float, fmax: float) -> tuple[int, floa
     return type(atoms.calc).calls, final, reached
 
 
-def noisy_energy_emt(noise: float, seed: int = 0) -> EMT:
-    """EMT whose energy carries Gaussian noise (forces are EMT's)."""
-    rng = np.random.default_rng(seed)
-
-    class NoisyEnergyEMT(EMT):
-        calls = 0
-
-        def calculate(self, *args, **kwargs):
-            super().calculate(*args, **kwargs)
-            NoisyEnergyEMT.calls += 1
-            shift = rng.normal(0, noise)
-            for key in ("energy", "free_energy"):
-                self.results[key] += shift
-
-    return NoisyEnergyEMT()
-
-
 def study_relax_calls(energy_noise: float, floor: float, fmax: float) -> tuple[int, int, int | None, bool]:
     """(calls, recorded steps, step of the fallback, reached) of the study's optimizer loop on the rattled Cu55."""
     import contextlib
@@ -88,7 +76,7 @@ def study_relax_calls(energy_noise: float, floor: float, fmax: float) -> tuple[i
 
     atoms = Icosahedron("Cu", 3)
     atoms.rattle(0.05, seed=3)
-    atoms.calc = noisy_energy_emt(energy_noise)
+    atoms.calc = noisy_emt(energy_noise=energy_noise)
     with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings(), \
             contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
