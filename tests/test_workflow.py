@@ -303,6 +303,19 @@ def test_parent_search_relaxes_its_candidates_and_keeps_the_lowest(smoke):
     assert len(chosen["parent_search"]) == 7 and "parent" in chosen["verdict"]
     assert read(smoke / "results/smoke/parent_search/parent.xyz").get_chemical_formula("metal") == "Ag5H4S4"
 
+    # While the search runs, --partial tabulates the finished candidates and writes no parent.
+    unfinished = smoke / "results/smoke/relax/parent-search-model/result.json"
+    unfinished.rename(unfinished.with_suffix(".aside"))
+    try:
+        out = subprocess.run([str(BIN / "clusterdefects"), "parent-search", "--preset", "smoke", "--partial"], cwd=smoke,
+                             capture_output=True, text=True)
+    finally:
+        unfinished.with_suffix(".aside").rename(unfinished)
+    assert out.returncode == 0, out.stderr
+    assert f"partial: {len(candidates) - 1} of {len(candidates)} candidates finished" in out.stdout
+    partial = pd.read_csv(smoke / "results/smoke/partial/parent_search.csv")
+    assert set(partial["candidate"]) == (candidates - {"model"}) | {"study parent", "paper"}
+
 
 def test_one_isomer_reruns_alone(smoke):
     target = "results/smoke/relax/doped-Hg-centre/result.json"

@@ -257,9 +257,14 @@ def cmd_parent_search(args: argparse.Namespace) -> None:
 
     study = resolve_study(args)
     root = Path(args.results) / study.preset
-    table, folders = run_search(study, Path(args.results))
+    table, folders = run_search(study, Path(args.results), args.partial)
     best = lowest(table, candidates_only=True)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+    if args.partial:
+        write_text(root / "partial" / "parent_search.csv", table.to_csv(index=False))
+        print(f"partial: {len(folders)} of {len(study.search_ids())} candidates finished "
+              f"(table in {root}/partial/parent_search.csv); lowest so far: {best}\n{verdict(table, TOLERANCE)}")
+        return
     # A basin candidate descends from the study's parent (the shipped one where the preset ships one).
     via = study.shipped_parent().replace(".xyz", ".json") if study.settings.get("shipped_parent") else None
     via = via if best.startswith("basin-") else None
@@ -592,6 +597,8 @@ def parser() -> argparse.ArgumentParser:
     add_study_options(s)
     s.add_argument("--study", help="the resolved study as JSON (the rule passes it)")
     s.add_argument("--results", default="results")
+    s.add_argument("--partial", action="store_true",
+                   help="while the search runs: the finished candidates only, in <preset>/partial/parent_search.csv")
     s.set_defaults(func=cmd_parent_search)
 
     s = sub.add_parser("status", help="where a study stands: one line per relaxation (works while it runs)")

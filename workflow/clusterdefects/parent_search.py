@@ -25,6 +25,7 @@ import pandas as pd
 from ase import Atoms
 
 from .elements import NONMETALS
+from .errors import InputError
 from .ids import StructureId
 
 #: Default variants: crown radii (% of the model's) and tetrahedral Ag heights above their S3 plane (0.01 Å).
@@ -173,8 +174,9 @@ def candidate_row(name: str, result: Any, relaxed: Atoms, start: Atoms, roles: d
             **fingerprint(parent_bonds(relaxed, start, roles))}
 
 
-def run_search(study: Any, results_root: Path) -> tuple[pd.DataFrame, dict[str, Path]]:
-    """The search table of a study from its relaxed candidates; returns it with each candidate's folder."""
+def run_search(study: Any, results_root: Path, partial: bool = False) -> tuple[pd.DataFrame, dict[str, Path]]:
+    """The search table of a study from its relaxed candidates; returns it with each candidate's folder.
+    ``partial``: only the candidates that have finished (while the search runs)."""
     from ase.io import read
 
     from .analysis import atom_roles
@@ -184,6 +186,11 @@ def run_search(study: Any, results_root: Path) -> tuple[pd.DataFrame, dict[str, 
     root = results_root / study.preset
     roles = atom_roles(read_sites(root / "sites.csv"))
     folders = {sid.removeprefix("parent-search-"): root / "relax" / sid for sid in study.search_ids()}
+    if partial:
+        folders = {name: folder for name, folder in folders.items() if (folder / "result.json").is_file()}
+        if not folders:
+            raise InputError(root / "relax", "no parent-search candidate has finished yet",
+                             "snakemake results/<preset>/parent_search.csv relaxes them; `status` shows how far")
     results = {name: RelaxResult.read(folder / "result.json") for name, folder in folders.items()}
     beside = {STUDY_PARENT: root / "relax" / "parent"} if (root / "relax" / "parent" / "result.json").is_file() else {}
     results |= {name: RelaxResult.read(folder / "result.json") for name, folder in beside.items()}
