@@ -36,7 +36,6 @@ from .mpi import exit_status, on_rank0, save_json, say, world
 from .results import RelaxResult
 
 
-
 class NoiseAwarePreconLBFGS(PreconLBFGS):
     """ASE's PreconLBFGS whose Armijo line search stops backtracking once a trial step's promised energy
     decrease, c1 a |g.p|, is below ``energy_noise`` (eV, the SCF's energy tolerance): from there on the test
@@ -297,7 +296,7 @@ def optimize_on_ladder(atoms: Atoms, dft: DFTSettings, relax: RelaxSettings, cha
         atoms.calc = make_calculator(settings, charge, str(txt), fixed_moment=moment)
         count_dft_calls(atoms.calc, progress)
         try:
-            return run_optimizer(atoms, relax, workdir, recorder, settings.convergence["energy"]), settings
+            return run_optimizer(atoms, relax, workdir, recorder, settings.convergence.get("energy", 0.0)), settings
         except Exception as err:  # gpaw.KohnShamConvergenceError, from inside the optimizer
             from gpaw import KohnShamConvergenceError
 
