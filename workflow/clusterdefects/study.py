@@ -68,8 +68,10 @@ class Study:
             raise InputError(CONFIG_FILE, f"cannot choose the charge of the {dopant}-doped cluster: {err}",
                              f"give it in systems.{self.system_name}.charges.doped: {{{dopant}: <charge>}}") from None
 
-    def doped_ids(self) -> list[str]:
-        return [str(StructureId("doped", d, s)) for d in self.system["dopants"] for s in self.system["sites"]]
+    def doped_ids(self, dopants: list[str] | None = None) -> list[str]:
+        """The doped isomers of ``dopants`` (default: every dopant of the system), one per site."""
+        chosen = self.system["dopants"] if dopants is None else dopants
+        return [str(StructureId("doped", d, s)) for d in chosen for s in self.system["sites"]]
 
     def vacancy_dopants(self) -> list[str]:
         """The dopants whose vacancy isomers (and so dopant-loss energies) the study computes: config
@@ -90,7 +92,7 @@ class Study:
 
     def loss_doped_ids(self) -> list[str]:
         """The doped isomers whose dopant-loss energy the study computes (their dopant has vacancy isomers)."""
-        return [str(StructureId("doped", d, s)) for d in self.vacancy_dopants() for s in self.system["sites"]]
+        return self.doped_ids(self.vacancy_dopants())
 
     def atom_ids(self) -> list[str]:
         return [str(StructureId("atom", d)) for d in self.system["dopants"]]
@@ -119,8 +121,7 @@ class Study:
         put back."""
         from .parent_search import basin_name, candidate_id
 
-        doped = [str(StructureId("doped", d, s)) for d in self._chosen_dopants("parent_search_dopants")
-                 for s in self.system["sites"]]
+        doped = self.doped_ids(self._chosen_dopants("parent_search_dopants"))
         names = [*self.system.get("parent_search", ["model"]), *map(basin_name, doped)]
         return [candidate_id(name) for name in names]
 
