@@ -19,7 +19,7 @@ from conftest import ROOT
 def test_fingerprint_tracks_energy_settings_only():
     base = DFTSettings()
     assert base.fingerprint() == DFTSettings().fingerprint()
-    assert DFTSettings(h=0.2).fingerprint() != base.fingerprint()
+    assert DFTSettings(h=0.18).fingerprint() != base.fingerprint()
     assert DFTSettings(basis="dzp").fingerprint() != base.fingerprint()
     assert DFTSettings(setups={"Ag": "11"}).fingerprint() != base.fingerprint()
     assert DFTSettings(maxiter=50, mixer={"beta": 0.01}).fingerprint() == base.fingerprint()
@@ -125,7 +125,7 @@ def test_presets_resolve_and_name_every_setting():
         study = load_study(config, preset)
         s = study.settings
         assert set(s["dft"]) >= {"mode", "basis", "xc", "h", "vacuum", "convergence"}
-        assert set(s["relax"]) == {"optimizer", "fmax", "steps", "displace", "seed"}
+        assert set(s["relax"]) == {"optimizer", "fmax", "steps", "displace", "seed", "continue_other_settings"}
         assert set(s["resources"]) == {"tasks", "cpus_per_task", "mem_mb", "runtime", "mpi"}
         assert set(s["spin"]) == {"parent", "doped", "vacancy", "atom"}
     assert load_study(config, "production").settings["dft"]["h"] == 0.2
@@ -277,6 +277,8 @@ def test_polarized_state_is_a_fixed_triplet_or_doublet():
 
 
 def test_a_parent_shipped_by_another_route_keeps_the_model_it_descends_from(tmp_path):
+    import hashlib
+
     from clusterdefects.pipeline import shipped_parent
 
     result = write_result(tmp_path / "result.json", preset="screen")
@@ -288,8 +290,12 @@ def test_a_parent_shipped_by_another_route_keeps_the_model_it_descends_from(tmp_
                                    via=tmp_path / "earlier.json", route="Hg put back to Ag")
     assert provenance["route"] == "Hg put back to Ag" and provenance["source_sha256"] == "old"
     assert provenance["source_refits"] == earlier["source_refits"]
-    with pytest.raises(InputError, match="route needs"):
-        shipped_parent(tmp_path / "relaxed.xyz", result.path, tmp_path / "model.xyz", route="x")
+    assert "follow `route`" in provenance["remake"]
+    # a variant of the model itself (a parent-search candidate): the model's own hash, the old parent kept
+    _, provenance = shipped_parent(tmp_path / "relaxed.xyz", result.path, tmp_path / "model.xyz", route="tetra-150",
+                                   replaces=tmp_path / "earlier.json")
+    assert provenance["source_sha256"] == hashlib.sha256(b"1\n\nAg 0 0 0.1\n").hexdigest()
+    assert provenance["replaces"] == earlier and "started_from" not in provenance
 
 
 def test_result_round_trips_and_keeps_keys_it_does_not_know(tmp_path):

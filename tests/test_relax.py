@@ -170,9 +170,63 @@ def test_stale_checkpoint_is_moved_aside(tmp_path):
     (workdir / "relax.traj").write_text("old")
     prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(), "BFGS", "paired", -1))
     assert (workdir / "relax.traj").exists()  # same identity: kept
-    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(h=0.2), "BFGS", "paired", -1))
+    prepare_checkpoint(workdir, checkpoint_identity(atoms, DFTSettings(h=0.18), "BFGS", "paired", -1))
     assert not (workdir / "relax.traj").exists()
     assert (tmp_path / "checkpoint" / "paired.stale" / "relax.traj").exists()
+
+
+def test_a_run_at_other_settings_goes_on_from_the_stale_checkpoints_last_frame(tmp_path):
+    """continue_from: the same start, spin and charge at other settings or in another box: go on from its
+    last frame, moved as the start was moved into the new box (also when the first try was killed before
+    its first frame);
+    another start, or nothing moved aside: nothing to go on from."""
+    from ase.io.trajectory import Trajectory
+
+    from clusterdefects.checkpoint import continue_from
+
+    atoms = build_ag5_sh4()
+    workdir = tmp_path / "checkpoint" / "paired"
+    old = checkpoint_identity(atoms, DFTSettings(), "FIRE", "paired", -1)
+    new = checkpoint_identity(atoms, DFTSettings(h=0.18), "PreconLBFGS", "paired", -1, box=[20.0] * 3)
+    prepare_checkpoint(workdir, new)
+    assert continue_from(atoms.copy(), workdir, new) is None  # nothing moved aside
+    prepare_checkpoint(workdir, old)
+    moved = atoms.copy()
+    moved.positions += 0.1
+    with Trajectory(str(workdir / "relax.traj"), "w") as traj:
+        traj.write(atoms)  # its start, as placed in the old box
+        traj.write(moved)
+    (workdir / "progress.json").write_text(json.dumps({"steps": 1, "force_calls": 3, "wall_time_s": 9.0}))
+    prepare_checkpoint(workdir, new)
+    for _ in range(2):  # the second time: as after a run killed before its first frame
+        here = atoms.copy()
+        here.positions += 2.0  # the same start placed in the new box
+        assert continue_from(here, workdir, new) == {
+            "fingerprint": old["fingerprint"], "box": old["box"], "optimizer": "FIRE", "steps": 1, "force_calls": 3,
+            "scf_iterations": 0, "wall_time_s": 9.0}
+        assert abs(here.positions - (moved.positions + 2.0)).max() < 1e-12  # the last frame, moved as its start was
+        prepare_checkpoint(workdir, new)
+    other_start = checkpoint_identity(moved, DFTSettings(h=0.18), "PreconLBFGS", "paired", -1)
+    assert continue_from(atoms.copy(), workdir, other_start) is None
+
+
+def test_a_finished_run_goes_on_at_new_settings_when_asked(start, tmp_path):
+    """Real GPAW: a relaxation cut at its step limit, rerun with other SCF settings and
+    continue_other_settings, starts where the old one stopped and says so in result.json."""
+    short = {**TIGHT, "relax": {**TIGHT["relax"], "steps": 2}}
+    assert run(start, tmp_path / "r", short).returncode == 0
+    old = RelaxResult.read(tmp_path / "r" / "result.json")
+    last = read(tmp_path / "r" / "checkpoint" / "paired" / "relax.traj", -1)
+    changed = {**TIGHT, "dft": {**TIGHT["dft"], "convergence": {"energy": 1e-5, "density": 1e-6}},
+               "relax": {**TIGHT["relax"], "steps": 2, "continue_other_settings": True}}
+    again = run(start, tmp_path / "r", changed)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"goes on from step {old.steps} of its run at other settings" in again.stdout
+    result = RelaxResult.read(tmp_path / "r" / "result.json")
+    assert result.fingerprint != old.fingerprint
+    assert result.continued_from["fingerprint"] == old.fingerprint and result.continued_from["steps"] == old.steps
+    first = read(tmp_path / "r" / "checkpoint" / "paired" / "relax.traj", 0)
+    assert abs(first.positions - last.positions).max() < 1e-9  # where the old run stopped, in the same box
 
 
 def bfgs_run(restart):

@@ -40,6 +40,9 @@ class Progress:
     fallback_at_step: int | None = None
     #: [optimizer, from step] of each force-only optimizer the run went on with, in order.
     fallbacks: list[list] = field(default_factory=list)
+    #: The checkpoint at other settings this run went on from (``continue_from``): its fingerprint, optimizer
+    #: and counters. None: it started from its start.
+    continued_from: dict | None = None
 
     @classmethod
     def load(cls, path: Path) -> Progress:
@@ -63,7 +66,8 @@ def checkpoint_identity(start: Atoms, dft: DFTSettings, optimizer: str, spin: st
 
 
 def prepare_checkpoint(workdir: Path, identity: dict) -> None:
-    """Keep a matching checkpoint; move a stale one (other start or settings) aside and start afresh."""
+    """Keep a matching checkpoint; move a stale one (other start or settings) aside to ``<spin>.stale`` and
+    start afresh."""
     id_path = workdir / "identity.json"
     stale = id_path.is_file() and json.loads(id_path.read_text()) != identity
     world().barrier()  # every rank has looked before rank 0 may move the folder
@@ -78,6 +82,44 @@ def prepare_checkpoint(workdir: Path, identity: dict) -> None:
         on_rank0(move_aside)
     on_rank0(lambda: workdir.mkdir(parents=True, exist_ok=True))
     save_json(id_path, identity)
+
+
+#: What a stale checkpoint must share with a run for the run to go on from its last frame: the same start
+#: in the same spin state and charge; the settings (fingerprint), the box or the optimizer may differ.
+SAME_STRUCTURE = ("start", "spin", "charge")
+
+
+def continue_from(atoms: Atoms, workdir: Path, identity: dict) -> dict | None:
+    """Move ``atoms`` (the run's start, placed in its box) to the last frame of the checkpoint moved aside
+    (``<spin>.stale``, ``prepare_checkpoint``), moved as its start was moved between the two boxes, when it relaxed the same start in the same state at other settings or in
+    another box; returns what it was (None: nothing to go on from). Call it only while ``workdir`` has no
+    frame of its own.
+
+    The energy and forces of the run are all at its own settings: the stale run only chose where it starts,
+    as a pre-relaxation would. A run from the start itself may end in another local minimum."""
+    aside = workdir.with_name(workdir.name + ".stale")
+    try:
+        stale = json.loads((aside / "identity.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if any(stale.get(key) != identity[key] for key in SAME_STRUCTURE):
+        return None
+    try:
+        with Trajectory(str(aside / "relax.traj")) as frames:
+            first, last = frames[0], frames[-1]
+    except Exception:  # no frame, or a trajectory cut mid-write
+        return None
+    # The same start, placed by ``boxed`` in each box: the stale run's frames move by the offset between the two
+    # placements, so the continued run sits on the grid where its start does (dft.BOX_RULE).
+    atoms.positions[:] = last.positions + (atoms.positions - first.positions).mean(axis=0)
+    earlier = Progress.load(aside / "progress.json")
+    return {"fingerprint": stale["fingerprint"], "box": stale["box"], "optimizer": stale["optimizer"],
+            "steps": earlier.steps, "force_calls": earlier.force_calls, "scf_iterations": earlier.scf_iterations,
+            "wall_time_s": round(earlier.wall_time_s, 1)}
+
+
+def has_frames(traj_path: Path) -> bool:
+    return traj_path.is_file() and traj_path.stat().st_size > 0
 
 
 def resume_positions(atoms: Atoms, traj_path: Path) -> int:

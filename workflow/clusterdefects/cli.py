@@ -54,7 +54,7 @@ def cmd_parent(args: argparse.Namespace) -> None:
 def cmd_ship_parent(args: argparse.Namespace) -> None:
     from .pipeline import shipped_parent
 
-    atoms, provenance = shipped_parent(args.relaxed, args.result, args.source, args.via, args.route)
+    atoms, provenance = shipped_parent(args.relaxed, args.result, args.source, args.via, args.route, args.replaces)
     write_json(args.provenance, provenance)
     write_xyz(args.output, atoms)
     print(f"wrote {args.output} and {args.provenance}: {provenance['what']}, "
@@ -517,8 +517,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--provenance", required=True, help="JSON written beside it")
     s.add_argument("--via", help="provenance JSON of an earlier shipped parent the relaxation started from")
+    s.add_argument("--replaces", help="provenance JSON of the shipped parent this one replaces without descending from it")
     s.add_argument("--route", help="how the relaxation's start was made, when not straight from --source (kept as 'route'; "
-                   "the source model's SHA-256 and refits are then taken from --via)")
+                   "with --via, the source model's SHA-256 and refits are taken from it)")
     s.set_defaults(func=cmd_ship_parent)
 
     s = sub.add_parser("sites", help="symmetry-distinct metal sites of a structure (XYZ or CIF)")

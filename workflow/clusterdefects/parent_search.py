@@ -35,8 +35,9 @@ TETRA_HEIGHT = (150, 100, 50, 0)
 FINGERPRINT = {"centre-shell": "Ag(centre)-Ag(icosahedral)", "shell-shell": "Ag(icosahedral)-Ag(icosahedral)",
                "shell Ag-S": "Ag(icosahedral)-S", "crown Ag-S[tet]": "Ag(crown)-S[tetrahedral]",
                "tetrahedral Ag-S": "Ag(tetrahedral)-S", "shell-tetrahedral Ag-Ag": "Ag(icosahedral)-Ag(tetrahedral)"}
+#: dft_calls_before: the calls of the run at other settings a candidate went on from (result.json ``continued_from``).
 SEARCH_COLUMNS = ["candidate", "energy_eV", "delta_eV", "fmax_eV_per_A", "converged", "steps", "dft_calls",
-                  "point_group", "metal_shift_A", *FINGERPRINT, "lowest"]
+                  "dft_calls_before", "point_group", "metal_shift_A", *FINGERPRINT, "lowest"]
 #: The rows set beside the candidates: the parent the study uses now, and the paper's fingerprint (no energy).
 STUDY_PARENT, PAPER = "study parent", "paper"
 
@@ -121,7 +122,8 @@ def search_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     energy above the lowest and the lowest marked; a row without an energy (the paper's) comes last."""
     frame = pd.DataFrame(rows).reindex(columns=SEARCH_COLUMNS)
     frame["energy_eV"] = frame["energy_eV"].astype(float)
-    frame[["steps", "dft_calls"]] = frame[["steps", "dft_calls"]].astype("Int64")
+    counts = ["steps", "dft_calls", "dft_calls_before"]
+    frame[counts] = frame[counts].astype("Int64")
     frame["delta_eV"] = frame["energy_eV"] - frame["energy_eV"].min()
     frame = frame.sort_values("energy_eV", na_position="last", kind="stable").reset_index(drop=True)
     frame["lowest"] = frame.index == 0  # one row, also when two tie (the study's parent is the model's run)
@@ -170,6 +172,7 @@ def candidate_row(name: str, result: Any, relaxed: Atoms, start: Atoms, roles: d
 
     return {"candidate": name, "energy_eV": result.energy, "fmax_eV_per_A": result.fmax,
             "converged": result.converged, "steps": result.steps, "dft_calls": result.force_calls,
+            "dft_calls_before": (result.continued_from or {}).get("force_calls", 0),
             "point_group": result.point_group.get("0.1", ""), "metal_shift_A": metal_shift(relaxed, parent),
             **fingerprint(parent_bonds(relaxed, start, roles))}
 

@@ -83,7 +83,8 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
 
 
 def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_path: str | Path,
-                   via: str | Path | None = None, route: str | None = None) -> tuple[Atoms, dict[str, Any]]:
+                   via: str | Path | None = None, route: str | None = None,
+                   replaces: str | Path | None = None) -> tuple[Atoms, dict[str, Any]]:
     """A converged relaxed parent as the start a preset ships, with its provenance.
 
     The provenance names the source file (and its SHA-256), the settings fingerprint and the costs of
@@ -91,7 +92,9 @@ def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_pat
     other settings or another GPAW only costs steps, never a wrong energy. ``via``: the provenance of
     an earlier shipped parent this relaxation started from (kept as ``started_from``). ``route``: how
     the start was made when it did not come straight from ``source_path`` (e.g. a basin search from an
-    isomer of ``via``); the source model it descends from, and its refits, are then those of ``via``.
+    isomer of ``via``, or a parent-search variant of the source); with ``via``, the source model it descends
+    from, and its refits, are those of ``via``. ``replaces``: the provenance of the shipped parent this one
+    replaces without descending from it (kept as ``replaces``).
     """
     from .results import RelaxResult, require_converged
 
@@ -105,19 +108,22 @@ def shipped_parent(relaxed_path: str | Path, result_path: str | Path, source_pat
         "source_sha256": hashlib.sha256(Path(source_path).read_bytes()).hexdigest(),
         "relaxation": {k: getattr(result, k) for k in (
             "preset", "energy", "fmax", "fmax_target", "converged", "steps", "force_calls", "wall_time_s",
-            "peak_memory_mb", "mpi_ranks", "fingerprint", "dft", "optimizer", "versions")},
+            "peak_memory_mb", "mpi_ranks", "fingerprint", "dft", "optimizer", "versions", "continued_from")},
         "remake": f"snakemake --config preset={result.preset} remake_shipped_parent=true --cores 2 "
                   "-- <this file>",
     }
     if via:
         provenance["started_from"] = json.loads(Path(via).read_text())
     if route:
-        if not via:
-            raise InputError(str(result_path), "a route needs the provenance it starts from", "give --via")
         provenance["route"] = route
+        provenance["remake"] = ("follow `route` (remake_shipped_parent=true would relax the model as built, "
+                                "which can end in another minimum)")
+    if route and via:
         provenance["source_sha256"] = provenance["started_from"]["source_sha256"]
         if provenance["started_from"].get("source_refits"):
             provenance["source_refits"] = provenance["started_from"]["source_refits"]
+    if replaces:
+        provenance["replaces"] = json.loads(Path(replaces).read_text())
     atoms.info = {"structure_id": "parent", "kind": "parent", "charge": result.charge,
                   "source": str(source_path), "fingerprint": result.fingerprint}
     return atoms, provenance

@@ -27,8 +27,8 @@ from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
 from ase.optimize.optimize import Optimizer
 from ase.optimize.precon import PreconLBFGS
 
-from .checkpoint import (Progress, checkpoint_identity, final_hessian, forget_optimizer_state, mark_finished,
-                         mark_running, prepare_checkpoint, resume_positions, seed_hessian)
+from .checkpoint import (Progress, checkpoint_identity, continue_from, final_hessian, forget_optimizer_state,
+                         has_frames, mark_finished, mark_running, prepare_checkpoint, resume_positions, seed_hessian)
 from .dft import (SCF_LADDER, DFTSettings, apply_rung, box_for, boxed, fmax_of, initial_magmoms, make_calculator,
                   versions)
 from .errors import InputError
@@ -89,6 +89,9 @@ class RelaxSettings:
     #: rms displacement (Å) of the metal and S atoms of an open-shell or symmetric start, and its random seed.
     displace: float = 0.03
     seed: int = 0
+    #: A run whose settings changed goes on from where its checkpoint at the old settings stopped
+    #: (``checkpoint.continue_from``) instead of from its start.
+    continue_other_settings: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> RelaxSettings:
@@ -334,14 +337,22 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     for a vacancy (``start.info['vacancy_index']``) it may be its doped isomer's, one atom larger.
     ``box``: the study's box edges (Å); default the structure's own ``box_for``.
     """
-    prepare_checkpoint(workdir, checkpoint_identity(start, dft, relax.optimizer, spin_label(spin, start, charge),
-                                                    charge, box))
+    identity = checkpoint_identity(start, dft, relax.optimizer, spin_label(spin, start, charge), charge, box)
+    prepare_checkpoint(workdir, identity)
     logdir.mkdir(parents=True, exist_ok=True)
     atoms = boxed(start, dft.vacuum, dft.h, box)
     moment = polarized_moment(atoms, charge) if spin == "polarized" else None
     if moment is not None:
         atoms.set_initial_magnetic_moments(initial_magmoms(atoms, moment))
+    continued = None
+    if relax.continue_other_settings and not has_frames(workdir / "relax.traj"):
+        continued = continue_from(atoms, workdir, identity)
+    if continued:
+        boxed(atoms, dft.vacuum, dft.h, atoms.cell.lengths())  # refuses a frame grown beyond the box's vacuum
+        say(f"{spin}: goes on from step {continued['steps']} of its run at other settings "
+            f"(fingerprint {continued['fingerprint']}, {continued['optimizer']}); every energy is at these settings")
     progress, frames = resume_or_start(atoms, workdir, relax, spin, hessian_from, start.info.get("vacancy_index"))
+    progress.continued_from = continued or progress.continued_from
     ended = recorded_end(workdir / "relax.traj", relax) if frames else None
     if ended is not None:
         say(f"{spin}: ended at step {progress.steps} (recorded): taken from the checkpoint, no DFT call")
@@ -430,7 +441,7 @@ def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettin
         "fmax_target": relax.fmax, "optimizer": relax.optimizer, "steps": best.progress.steps,
         "optimizer_fallback_at_step": best.progress.fallback_at_step, "optimizer_fallbacks": best.progress.fallbacks,
         "force_calls": best.progress.force_calls, "scf_iterations": best.progress.scf_iterations,
-        "scf_ladder": best.progress.rungs_tried, "wall_time_s": round(sum(s.progress.wall_time_s for s in states), 1),
+        "scf_ladder": best.progress.rungs_tried, "continued_from": next((s.progress.continued_from for s in states if s.progress.continued_from), None), "wall_time_s": round(sum(s.progress.wall_time_s for s in states), 1),
         "wall_time_this_run_s": round(time.perf_counter() - t_start, 1), "peak_memory_mb": round(peak_memory_mb(), 1),
         "mpi_ranks": world().size, "box_A": [round(float(x), 4) for x in box], "magmom": best.magmom,
         "spin_policy": spin_policy, "spin_state": best.spin, "spin_energies": {s.spin: s.energy for s in states},

@@ -51,6 +51,9 @@ class RelaxResult:
     force_calls: int = 0
     scf_iterations: int = 0
     scf_ladder: list[str] = field(default_factory=list)
+    #: The run at other settings this one went on from (``checkpoint.continue_from``): fingerprint,
+    #: optimizer, steps, force calls, SCF iterations and wall time there. None: from its start.
+    continued_from: dict[str, Any] | None = None
     wall_time_s: float = 0.0
     wall_time_this_run_s: float = 0.0
     peak_memory_mb: float = 0.0

@@ -170,7 +170,7 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
     touched = _newest_mtime([*current.iterdir(), *(folder / "logs").glob("gpaw-*.txt")])
     alive = run_alive(_read_json(folder / RUNNING_FILE))
     if identity and (identity.get("fingerprint") != fingerprint or identity.get("optimizer") != optimizer):
-        status.state, status.note = "stale", "checkpoint made with other settings: the next run starts afresh"
+        status.state, status.note = "stale", "checkpoint made with other settings: the next run starts afresh (or goes on from it: relax.continue_other_settings)"
     elif alive or (alive is None and now - touched < active_s):
         status.state = "running"  # and for the time since its last saved step
         status.elapsed_s += now - _newest_mtime([current / "progress.json", current / "identity.json"])
