@@ -91,8 +91,8 @@ SAME_STRUCTURE = ("start", "spin", "charge")
 
 def continue_from(atoms: Atoms, workdir: Path, identity: dict) -> dict | None:
     """Move ``atoms`` (the run's start, placed in its box) to the last frame of the checkpoint moved aside
-    (``<spin>.stale``, ``prepare_checkpoint``), moved as its start was moved between the two boxes, when it relaxed the same start in the same state at other settings or in
-    another box; returns what it was (None: nothing to go on from). Call it only while ``workdir`` has no
+    (``<spin>.stale``, ``prepare_checkpoint``), moved as its start was moved between the two boxes, when it
+    relaxed the same start in the same state at other settings or in another box; returns what it was (None: nothing to go on from). Call it only while ``workdir`` has no
     frame of its own.
 
     The energy and forces of the run are all at its own settings: the stale run only chose where it starts,
@@ -119,12 +119,13 @@ def continue_from(atoms: Atoms, workdir: Path, identity: dict) -> dict | None:
 
 
 def has_frames(traj_path: Path) -> bool:
+    """Whether a trajectory file holds anything (it may still be cut mid-write)."""
     return traj_path.is_file() and traj_path.stat().st_size > 0
 
 
 def resume_positions(atoms: Atoms, traj_path: Path) -> int:
     """Move ``atoms`` to the last saved step; returns the number of saved frames."""
-    if not traj_path.is_file() or traj_path.stat().st_size == 0:
+    if not has_frames(traj_path):
         return 0
     try:
         with Trajectory(str(traj_path)) as frames:
