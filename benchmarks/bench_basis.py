@@ -17,6 +17,7 @@ import shlex
 from pathlib import Path
 
 from clusterdefects.benchtools import BIN, sh
+from clusterdefects.dft import basis_label
 from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,10 +47,10 @@ def main() -> None:
         rows[label] = json.loads(path.read_text())
     print(f"{'basis':<10} {'SCF it':>6} {'wall s':>7} {'peak MiB':>9} {'energy eV':>14}  ({args.isomer}, {args.ranks} ranks)")
     for row in rows.values():
-        print(f"{row['dft']['basis']:<10} {row['scf_iterations']:>6} {row['wall_time_s']:>7.0f} "
+        print(f"{basis_label(row['dft']['basis']):<10} {row['scf_iterations']:>6} {row['wall_time_s']:>7.0f} "
               f"{row['peak_memory_mb']:>9.0f} {row['energy']:>14.4f}")
     a, b = rows["preset"], rows["check"]
-    print(f"ratio {b['dft']['basis']}/{a['dft']['basis']}: wall {b['wall_time_s'] / a['wall_time_s']:.2f}, "
+    print(f"ratio {basis_label(b['dft']['basis'])}/{basis_label(a['dft']['basis'])}: wall {b['wall_time_s'] / a['wall_time_s']:.2f}, "
           f"SCF iterations {b['scf_iterations'] / a['scf_iterations']:.2f}, peak memory "
           f"{b['peak_memory_mb'] / a['peak_memory_mb']:.2f}")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from clusterdefects.benchtools import BIN, sh
+from clusterdefects.dft import basis_label
 from clusterdefects.study import CONFIG_FILE, load_study, read_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ def main() -> None:
     steps = pd.read_csv(out / "steps.csv").iloc[1:]
     per_step = float(steps["s_per_step"].mean())
     fs = settings["md"]["timestep"]
-    print(f"{args.structure}, GPAW {study.settings['dft']['basis']} h {study.settings['dft']['h']}, {args.ranks} ranks, "
+    print(f"{args.structure}, GPAW {basis_label(study.settings['dft']['basis'])} h {study.settings['dft']['h']}, {args.ranks} ranks, "
           f"{len(steps)} steps of {fs} fs")
     print(f"s/step: mean {per_step:.1f}, first {steps['s_per_step'].iloc[0]:.1f}, last 10 {steps['s_per_step'].tail(10).mean():.1f}")
     print(f"SCF iterations/step: mean {steps['scf_iterations'].mean():.1f}, "

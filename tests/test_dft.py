@@ -103,6 +103,63 @@ def test_box_edges_are_whole_multiples_of_four_grid_spacings():
         boxed(atoms, 5.0, 0.22, box=[10.0, 10.0, 10.0])
 
 
+def test_a_structure_in_the_studys_box_keeps_its_place_on_the_grid():
+    """An isomer made from the relaxed parent starts where the parent ended (re-centring would move it by a
+    fraction of h, and at h 0.22 Å a rigid move changes the cluster's energy by up to 0.065 eV); one that came
+    nearer a face than vacuum - h, or has another cell, is centred."""
+    import numpy as np
+    from ase import Atoms
+
+    from clusterdefects.dft import boxed
+
+    box = [12.32, 12.32, 12.32]
+    placed = Atoms("H2", positions=[(6.0, 6.1, 6.2), (6.74, 6.1, 6.2)], cell=box, pbc=False)
+    assert np.allclose(boxed(placed, 5.0, 0.22, box).positions, placed.positions)
+    near_face = placed.copy()
+    near_face.positions += [-1.5, 0, 0]  # 4.5 Å from the face: less than vacuum - h
+    assert np.allclose(boxed(near_face, 5.0, 0.22, box).positions.mean(axis=0), 6.16)
+    other_cell = placed.copy()
+    other_cell.cell = [13.2, 13.2, 13.2]
+    assert np.allclose(boxed(other_cell, 5.0, 0.22, box).positions.mean(axis=0), 6.16)
+
+
+def test_a_basis_per_element_is_checked_fingerprinted_and_named_in_one_word():
+    from clusterdefects.dft import basis_label, check_basis
+
+    mixed = {"default": "sz(dzp)", "C": "dz(dzp)", "H": "dz(dzp)"}
+    assert basis_label(mixed) == "sz(dzp)+C,H:dz(dzp)"
+    assert DFTSettings(basis=mixed).fingerprint() not in (DFTSettings().fingerprint(),
+                                                          DFTSettings(basis="dz(dzp)").fingerprint())
+    # one basis, one form: elements at the default drop out, and one basis for all is its name
+    assert DFTSettings(basis={**mixed, "Ag": "sz(dzp)"}).fingerprint() == DFTSettings(basis=mixed).fingerprint()
+    assert DFTSettings(basis={"default": "dzp", "C": "dzp"}).basis == "dzp"
+    for bad in ({"C": "dz(dzp)"}, {"default": "sz(dzp)", "Xx": "dzp"}, {"default": ""}, "", 3):
+        with pytest.raises(InputError, match="dft.basis"):
+            check_basis(bad)
+
+
+def test_gpaw_gets_the_per_element_basis():
+    """A real calculator on CH4: sz(dzp) gives C 4 and H 1 function each (8), C and H in dz(dzp) twice that."""
+    from ase.build import molecule
+
+    from clusterdefects.dft import boxed, make_calculator
+
+    atoms = boxed(molecule("CH4"), 3.0, 0.3)
+    counts = []
+    for basis in ("sz(dzp)", {"default": "sz(dzp)", "C": "dz(dzp)", "H": "dz(dzp)"}):
+        calc = make_calculator(DFTSettings(basis=basis, h=0.3, vacuum=3.0), 0, None)
+        calc.initialize(atoms)
+        counts.append(calc.wfs.setups.nao)
+    assert counts == [4 + 4 * 1, 8 + 4 * 2]
+
+
+def test_a_basis_check_at_the_presets_own_basis_is_refused():
+    config = read_config(ROOT / CONFIG_FILE)
+    same = deep_merge(config, {"presets": {"screen": {"basis_check": {"basis": config["defaults"]["dft"]["basis"]}}}})
+    with pytest.raises(InputError, match="the preset's own basis"):
+        load_study(same, "screen")
+
+
 def test_unconverged_result_is_refused_unless_allowed(tmp_path):
     a = write_result(tmp_path / "a.json")
     b = write_result(tmp_path / "b.json", converged=False, fmax=0.4)

@@ -203,6 +203,7 @@ def basis_check_tables(study: Any, root: Path, results: list, corrections: dict[
     import pandas as pd
 
     from .basischeck import BASIS_TABLES, basis_tables, load_checks, ordering_rows
+    from .dft import basis_label
     from .ids import kind_of
     from .tables import load_counterpoise
 
@@ -211,7 +212,7 @@ def basis_check_tables(study: Any, root: Path, results: list, corrections: dict[
     checked = set(study.basis_check_ids())
     results = [r for r in results if r.structure_id in checked]
     checks = load_checks([root / "basis_check" / f"{r.structure_id}.json" for r in results])
-    basis = (study.settings["dft"]["basis"], study.basis_check["basis"])
+    basis = (basis_label(study.settings["dft"]["basis"]), basis_label(study.basis_check["basis"]))
     doped = [r.structure_id for r in results if kind_of(r.structure_id) == "doped"]
     fingerprint = next(iter(checks.values()))["fingerprint"]
     check_cp = load_counterpoise([root / "basis_check" / "counterpoise" / f"{sid}.json" for sid in doped], fingerprint)

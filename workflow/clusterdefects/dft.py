@@ -20,13 +20,57 @@ from ase import Atoms
 ENERGY_KEYS = ("mode", "basis", "xc", "h", "vacuum", "setups", "convergence", "occupations")
 #: How the box is built (part of the fingerprint): edges are whole multiples of 4 h, so the grid
 #: spacing is exactly h. GPAW otherwise stretches h to fit the box, and at h = 0.22 Å a 173-atom
-#: cluster's energy moves by about 1 eV per 1 % of spacing.
-BOX_RULE = "edges are multiples of 4h; one box per study"
+#: cluster's energy moves by about 1 eV per 1 % of spacing. A structure already in the study's box keeps
+#: its place on the grid (``boxed``): re-centring moves it by a fraction of h, and the energy with it.
+BOX_RULE = "edges are multiples of 4h; one box per study; a structure in the study's box keeps its place"
 #: What ``convergence['energy']`` means (part of the fingerprint). GPAW's own default is per valence
 #: electron: 5e-4 eV x 976 electrons of Ag29(BDT)12 would allow ~0.5 eV of drift in the total energy.
 SCF_ENERGY_RULE = "energy: eV, absolute, total energy over the last 3 SCF iterations"
 #: SCF iterations over which the absolute energy criterion is taken.
 SCF_ENERGY_WINDOW = 3
+
+#: An LCAO basis: one GPAW name for every element, or GPAW's per-element dict ({"default": ..., "C": ...}).
+Basis = str | dict[str, str]
+
+
+def check_basis(basis: Any, where: str = "config/config.yaml") -> None:
+    """Refuse a basis GPAW would not take or would read otherwise than meant: a name, or a dict of element
+    symbols (and ``default``, which it needs) to names."""
+    from ase.data import chemical_symbols
+
+    from .errors import InputError
+
+    if isinstance(basis, str) and basis:
+        return
+    fix = 'give dft.basis as a GPAW basis name ("dzp") or as {default: sz(dzp), C: dz(dzp), H: dz(dzp)}'
+    if not isinstance(basis, dict) or "default" not in basis:
+        raise InputError(where, f"dft.basis {basis!r} is neither a basis name nor a dict with a 'default'", fix)
+    unknown = sorted(k for k in basis if k != "default" and k not in chemical_symbols[1:])
+    if unknown or not all(isinstance(v, str) and v for v in basis.values()):
+        raise InputError(where, f"dft.basis {basis!r}: keys must be element symbols or 'default', values "
+                         f"basis names{f' (not elements: {unknown})' if unknown else ''}", fix)
+
+
+def plain_basis(basis: Basis) -> Basis:
+    """One basis, one form (so one fingerprint): a dict without the elements that have its default, and a
+    dict that gives every element the same basis is that name."""
+    if isinstance(basis, str):
+        return basis
+    default = basis["default"]
+    own = {element: name for element, name in basis.items() if name != default}
+    return {"default": default, **own} if own else default
+
+
+def basis_label(basis: Basis) -> str:
+    """The basis in one word for tables and logs: ``sz(dzp)+C,H:dz(dzp)``."""
+    basis = plain_basis(basis)
+    if isinstance(basis, str):
+        return basis
+    groups: dict[str, list[str]] = {}
+    for element, name in sorted(basis.items()):
+        if element != "default" and name != basis["default"]:
+            groups.setdefault(name, []).append(element)
+    return "+".join([basis["default"], *(f"{','.join(els)}:{name}" for name, els in sorted(groups.items()))])
 
 
 @dataclass(frozen=True)
@@ -34,7 +78,7 @@ class DFTSettings:
     """GPAW settings of one preset (LCAO by default; mode 'fd' for real-space refinement)."""
 
     mode: str = "lcao"
-    basis: str = "sz(dzp)"
+    basis: Basis = "sz(dzp)"
     xc: str = "PBE"
     h: float = 0.22
     vacuum: float = 5.0
@@ -44,6 +88,10 @@ class DFTSettings:
     occupations: dict[str, Any] = field(default_factory=lambda: {"name": "fermi-dirac", "width": 0.01})
     mixer: dict[str, Any] = field(default_factory=lambda: {"beta": 0.05, "nmaxold": 5, "weight": 50.0})
     maxiter: int = 300
+
+    def __post_init__(self) -> None:
+        check_basis(self.basis)
+        object.__setattr__(self, "basis", plain_basis(self.basis))
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any]) -> DFTSettings:
@@ -129,7 +177,7 @@ def make_calculator(settings: DFTSettings, charge: int, txt: str | None, fixed_m
         mixer=dict(settings.mixer), maxiter=settings.maxiter, symmetry="off", txt=txt,
     )
     if settings.mode == "lcao":
-        kwargs["basis"] = settings.basis
+        kwargs["basis"] = dict(settings.basis) if isinstance(settings.basis, dict) else settings.basis
     layout = (SPIN_POLARIZED_LAYOUT if fixed_moment is not None else {}) if layout is None else layout
     if layout:
         kwargs["parallel"] = dict(layout)
@@ -188,11 +236,25 @@ def box_for(atoms: Atoms, vacuum: float, h: float) -> np.ndarray:
     return np.ceil((extent + 2 * vacuum) / (4 * h) - 1e-9) * 4 * h
 
 
+def nearest_face(atoms: Atoms, edges: np.ndarray) -> float:
+    """The smallest distance (Å) from an atom to a face of the box [0, edges]."""
+    pos = atoms.positions
+    return float(min(pos.min(), (np.asarray(edges) - pos).min()))
+
+
+def in_box(atoms: Atoms, edges: np.ndarray) -> bool:
+    """Whether ``atoms`` already have the orthorhombic, non-periodic box ``edges`` as their cell."""
+    cell = atoms.cell.array
+    return (not atoms.pbc.any() and np.allclose(cell, np.diag(np.diag(cell)), atol=1e-6)
+            and np.allclose(np.diag(cell), edges, atol=1e-4))
+
+
 def boxed(atoms: Atoms, vacuum: float, h: float, box: np.ndarray | None = None) -> Atoms:
-    """The cluster centred in a non-periodic box: ``box`` (edges in Å, shared by a study's
-    structures) or its own ``box_for``. Refuses a box that leaves less than ``vacuum`` - h."""
+    """The cluster in a non-periodic box: ``box`` (edges in Å, shared by a study's structures) or its own
+    ``box_for``. A structure that already has that box keeps its place on the grid (an isomer made from the
+    relaxed parent starts where the parent ended), unless it came nearer a face than ``vacuum`` - h: it is then
+    centred, as is any other structure. Refuses a box that leaves less than ``vacuum`` - h around it."""
     boxed_atoms = atoms.copy()
-    boxed_atoms.pbc = False
     edges = box_for(atoms, vacuum, h) if box is None else np.asarray(box, dtype=float)
     extent = atoms.positions.max(axis=0) - atoms.positions.min(axis=0)
     if np.any((edges - extent) / 2 < vacuum - h):
@@ -201,8 +263,11 @@ def boxed(atoms: Atoms, vacuum: float, h: float, box: np.ndarray | None = None) 
         raise InputError(None, f"the study's box {np.round(edges, 3)} Å leaves less than {vacuum} Å of vacuum "
                          f"around this structure (extent {np.round(extent, 3)} Å)",
                          "remake the parent's start, or raise dft.vacuum")
+    keep = in_box(atoms, edges) and nearest_face(atoms, edges) >= vacuum - h
+    boxed_atoms.pbc = False
     boxed_atoms.cell = np.diag(edges)
-    boxed_atoms.center()
+    if not keep:
+        boxed_atoms.center()
     return boxed_atoms
 
 

@@ -348,7 +348,8 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
     if relax.continue_other_settings and not has_frames(workdir / "relax.traj"):
         continued = continue_from(atoms, workdir, identity)
     if continued:
-        boxed(atoms, dft.vacuum, dft.h, atoms.cell.lengths())  # refuses a frame grown beyond the box's vacuum
+        # A frame that came nearer a face than the vacuum allows is centred again (it is refused if it outgrew the box).
+        atoms.positions = boxed(atoms, dft.vacuum, dft.h, atoms.cell.lengths()).positions
         say(f"{spin}: goes on from step {continued['steps']} of its run at other settings "
             f"(fingerprint {continued['fingerprint']}, {continued['optimizer']}); every energy is at these settings")
     progress, frames = resume_or_start(atoms, workdir, relax, spin, hessian_from, start.info.get("vacancy_index"))
@@ -429,7 +430,8 @@ def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettin
         state_start, hessian = start, final_hessian(hessian_from) if hessian_from else None
         if previous is not None:
             state_start = start.copy()
-            state_start.positions = previous.atoms.positions
+            state_start.positions, state_start.cell, state_start.pbc = (previous.atoms.positions,
+                                                                        previous.atoms.cell, previous.atoms.pbc)
             hessian = outdir / "checkpoint" / previous.spin / "optimizer.json"
         states.append(relax_state(state_start, dft, relax, spin, charge, outdir / "checkpoint" / spin,
                                   outdir / "logs", hessian, box))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from .dft import basis_label
 from .errors import InputError
 from .tables import TABLES, to_markdown
 
@@ -89,7 +90,7 @@ def md_rows(study: Any, root: Path) -> pd.DataFrame:
 def settings_line(settings: dict[str, Any]) -> str:
     """The energy-relevant settings of the study in one line."""
     dft, relax = settings["dft"], settings["relax"]
-    return (f"GPAW {dft['mode']} {dft['basis']}, {dft['xc']}, h {dft['h']} Å, vacuum {dft['vacuum']} Å, "
+    return (f"GPAW {dft['mode']} {basis_label(dft['basis'])}, {dft['xc']}, h {dft['h']} Å, vacuum {dft['vacuum']} Å, "
             f"{dft['occupations']['name']} {dft['occupations']['width']} eV; {relax['optimizer']} to fmax "
             f"{relax['fmax']} eV/Å")
 
