@@ -61,6 +61,21 @@ def test_broken_symmetry_gives_more_classes_with_unique_labels(parent):
     assert sum(c.multiplicity for c in classes) == 29
 
 
+def test_ligands_that_break_the_frames_symmetry_keep_its_classes(parent):
+    """A relaxed parent whose BDT rings turned is C1 as a whole; its metal sites are still the frame's four
+    classes (else the study would make 29 doped isomers, or refuse the config's site list)."""
+    from clusterdefects.sites import frame_indices, frame_symmetry
+
+    turned = parent.copy()
+    frame = set(frame_indices(turned))
+    ligand = [k for k in range(len(turned)) if k not in frame]
+    turned.positions[ligand] += np.random.default_rng(3).normal(scale=0.25, size=(len(ligand), 3))
+    assert set(frame_indices(turned)) == frame  # no C came within bonding distance of a metal
+    assert analyse_symmetry(turned).point_group == "C1"
+    assert frame_symmetry(turned).point_group == "T"
+    assert summary(classify_sites(turned)) == AG29_ROLES
+
+
 def test_bare_icosahedron_is_ih_with_centre_and_shell():
     ag13 = Icosahedron("Ag", noshells=2, latticeconstant=4.09)
     symmetry = analyse_symmetry(ag13)

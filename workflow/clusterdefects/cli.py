@@ -63,16 +63,20 @@ def cmd_ship_parent(args: argparse.Namespace) -> None:
 
 def cmd_sites(args: argparse.Namespace) -> None:
     from .pipeline import load_cluster
-    from .sites import analyse_symmetry, check_expected_classes, classify_sites, sites_frame
+    from .sites import analyse_symmetry, check_expected_classes, classify_sites, frame_symmetry, sites_frame
 
     atoms = load_cluster(args.input)
-    symmetry = analyse_symmetry(atoms)
     metals = set(args.metals) if args.metals else None
-    frame = sites_frame(classify_sites(atoms, metals, symmetry), args.paper_labels)
-    print(f"{args.input}: {atoms.get_chemical_formula('metal')}, point group {symmetry.point_group}"
-          f"{'' if symmetry.hydrogens_symmetric else ' (heavy atoms; the H atoms break it)'} "
-          f"(tolerance {symmetry.tolerance} Å, largest deviation {symmetry.max_deviation:.3f} Å), "
-          f"{len(frame)} metal site classes")
+    whole, metal_frame = analyse_symmetry(atoms), frame_symmetry(atoms, metals)
+    frame = sites_frame(classify_sites(atoms, metals, metal_frame), args.paper_labels)
+    print(f"{args.input}: {atoms.get_chemical_formula('metal')}, point group {whole.point_group}"
+          f"{'' if whole.hydrogens_symmetric else ' (heavy atoms; the H atoms break it)'} "
+          f"(tolerance {whole.tolerance} Å, largest deviation {whole.max_deviation:.3f} Å); metal frame "
+          f"{metal_frame.point_group} (tolerance {metal_frame.tolerance} Å, largest deviation "
+          f"{metal_frame.max_deviation:.3f} Å): {len(frame)} metal site classes")
+    if whole.n_operations < metal_frame.n_operations:
+        print(f"the ligands break the metal frame's symmetry ({metal_frame.point_group} -> {whole.point_group}): "
+              "the members of a class are alike in the frame only, their ligand surroundings may differ")
     print(frame.drop(columns=["members"]).to_string(index=False))
     if args.expect:
         check_expected_classes(frame, args.expect, args.input)

@@ -220,6 +220,29 @@ def analyse_symmetry(atoms: Atoms, tolerances: tuple[float, ...] = TOLERANCES) -
     return max(found, key=lambda g: (g.n_operations, -g.tolerance), default=trivial)
 
 
+def frame_indices(atoms: Atoms, metals: set[str] | None = None) -> list[int]:
+    """The metal frame: the metal atoms and the atoms bonded to them (the donor S of a thiolate cluster)."""
+    symbols = atoms.get_chemical_symbols()
+    metals = metals or {s for s in symbols if s not in NONMETALS}
+    neighbours = _neighbours(atoms)
+    metal_idx = {k for k, s in enumerate(symbols) if s in metals}
+    return sorted(metal_idx | {n for k in metal_idx for n in neighbours[k]})
+
+
+def frame_symmetry(atoms: Atoms, metals: set[str] | None = None,
+                   tolerances: tuple[float, ...] = TOLERANCES) -> Symmetry:
+    """The point group of the metal frame (``frame_indices``) and its orbits, as indices of ``atoms`` (every other
+    atom its own orbit). Site classes come from it: a relaxed ligand shell whose rings turned is C1 as a whole,
+    while its metal sites are still alike in the frame."""
+    frame = frame_indices(atoms, metals)
+    found = analyse_symmetry(atoms[frame], tolerances)
+    covered = set(frame)
+    orbits = [tuple(frame[k] for k in orbit) for orbit in found.orbits]
+    orbits += [(k,) for k in range(len(atoms)) if k not in covered]
+    return Symmetry(found.point_group, found.tolerance, found.n_operations, found.max_deviation,
+                    tuple(sorted(orbits)), found.hydrogens_symmetric)
+
+
 def _neighbours(atoms: Atoms) -> list[set[int]]:
     i, j, _ = bonded_pairs(atoms)
     neighbours: list[set[int]] = [set() for _ in range(len(atoms))]
@@ -288,10 +311,11 @@ def _coordination(metal: int, neighbours: list[set[int]], symbols: list[str]) ->
 
 
 def classify_sites(atoms: Atoms, metals: set[str] | None = None, symmetry: Symmetry | None = None) -> list[SiteClass]:
-    """Symmetry classes of the metal atoms, each with a unique label and a geometric role."""
+    """Symmetry classes of the metal atoms, each with a unique label and a geometric role; the symmetry is the
+    metal frame's (``frame_symmetry``) unless given."""
     symbols = atoms.get_chemical_symbols()
     metals = metals or {s for s in symbols if s not in NONMETALS}
-    symmetry = symmetry or analyse_symmetry(atoms)
+    symmetry = symmetry or frame_symmetry(atoms, metals)
     metal_idx = [k for k, s in enumerate(symbols) if s in metals]
     centroid = atoms.positions[metal_idx].mean(axis=0)
     centred = atoms.positions - centroid
