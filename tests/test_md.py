@@ -213,6 +213,17 @@ def test_a_finished_run_is_extended_from_where_it_ended(tmp_path):
     assert longer["steps"] == 9 and longer["frames"] == 6
 
 
+def test_a_start_in_the_studys_box_keeps_it_to_the_final_frame(tmp_path):
+    """The snapshot relaxation of an MD run's last frame then sits on the study's grid where the run was."""
+    start = read(SMOKE)
+    start.cell, start.pbc = [14.4, 14.4, 14.4], False
+    start.center()
+    write_xyz(tmp_path / "start.xyz", start)
+    run(tmp_path / "start.xyz", tmp_path / "nvt", "xtb", "nvt", {"md": {"steps": 2, "interval": 2}}, None)
+    final = read(tmp_path / "nvt" / "final.xyz")
+    assert np.allclose(final.cell.lengths(), 14.4) and not final.pbc.any()
+
+
 def test_a_run_from_another_start_is_never_resumed(tmp_path):
     """The start structure is part of the fingerprint: a run made from a structure that has since changed
     (a relaxation redone) is set aside, and the minimisation does not depend on the dynamics' settings."""

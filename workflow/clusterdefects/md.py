@@ -416,7 +416,9 @@ def snapshot_energy(snapshot: RelaxResult, statics: list[RelaxResult], allow_unc
 
 
 def load_start(path: Path) -> tuple[Atoms, dict[str, Any]]:
-    """The structure an MD run starts from (non-periodic) and what identifies it (id, charge)."""
+    """The structure an MD run starts from (non-periodic, its cell kept: a start in the study's box keeps its
+    place on GPAW's grid, and so does the final frame a snapshot relaxation starts from) and what identifies it
+    (id, charge)."""
     try:
         atoms = read(path)
     except Exception as err:  # noqa: BLE001
@@ -424,7 +426,6 @@ def load_start(path: Path) -> tuple[Atoms, dict[str, Any]]:
     if "charge" not in atoms.info:
         raise InputError(path, "has no net charge (charge=... in its comment line)", "use a structure the workflow wrote")
     atoms.pbc = False
-    atoms.cell = None
     meta = {"structure_id": str(atoms.info.get("structure_id", path.parent.name)), "charge": int(atoms.info["charge"]),
             "start": str(path)}
     return atoms, meta
