@@ -133,9 +133,21 @@ def test_a_basis_per_element_is_checked_fingerprinted_and_named_in_one_word():
     # one basis, one form: elements at the default drop out, and one basis for all is its name
     assert DFTSettings(basis={**mixed, "Ag": "sz(dzp)"}).fingerprint() == DFTSettings(basis=mixed).fingerprint()
     assert DFTSettings(basis={"default": "dzp", "C": "dzp"}).basis == "dzp"
-    for bad in ({"C": "dz(dzp)"}, {"default": "sz(dzp)", "Xx": "dzp"}, {"default": ""}, "", 3):
+    for bad in ({"C": "dz(dzp)"}, {"default": "sz(dzp)", "Xx": "dzp"}, {"default": "", 0: "dzp"}, "", 3):
         with pytest.raises(InputError, match="dft.basis"):
             check_basis(bad)
+    with pytest.raises(InputError, match="basis_check.basis"):
+        check_basis({"dzp": "dzp"}, "basis_check.basis")
+
+
+def test_a_basis_dict_in_a_preset_merges_element_by_element_and_is_stored_in_one_spelling():
+    """As Snakemake merges a --configfile: a preset's dict changes the elements it names; a name replaces."""
+    config = read_config(ROOT / CONFIG_FILE)
+    hg = deep_merge(config, {"presets": {"screen": {"dft": {"basis": {"Hg": "dzp", "Ag": "sz(dzp)"}}}}})
+    assert load_study(hg, "screen").settings["dft"]["basis"] == {"default": "sz(dzp)", "C": "dz(dzp)",
+                                                                  "H": "dz(dzp)", "Hg": "dzp"}
+    assert load_study(config, "production").settings["dft"]["basis"] == "dzp"
+    assert config["defaults"]["dft"]["basis"] == {"default": "sz(dzp)", "C": "dz(dzp)", "H": "dz(dzp)"}
 
 
 def test_gpaw_gets_the_per_element_basis():

@@ -76,6 +76,12 @@ def test_ligands_that_break_the_frames_symmetry_keep_its_classes(parent):
     assert summary(classify_sites(turned)) == AG29_ROLES
 
 
+def test_a_structure_without_a_metal_frame_has_no_classes():
+    from ase.build import molecule
+
+    assert classify_sites(molecule("CH4")) == []
+
+
 def test_bare_icosahedron_is_ih_with_centre_and_shell():
     ag13 = Icosahedron("Ag", noshells=2, latticeconstant=4.09)
     symmetry = analyse_symmetry(ag13)

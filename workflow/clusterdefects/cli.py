@@ -77,6 +77,9 @@ def cmd_sites(args: argparse.Namespace) -> None:
     if whole.n_operations < metal_frame.n_operations:
         print(f"the ligands break the metal frame's symmetry ({metal_frame.point_group} -> {whole.point_group}): "
               "the members of a class are alike in the frame only, their ligand surroundings may differ")
+    elif whole.point_group != metal_frame.point_group:
+        print(f"the whole structure and its metal frame have different groups ({whole.point_group}, "
+              f"{metal_frame.point_group}): the classes are the frame's")
     print(frame.drop(columns=["members"]).to_string(index=False))
     if args.expect:
         check_expected_classes(frame, args.expect, args.input)

@@ -33,21 +33,21 @@ SCF_ENERGY_WINDOW = 3
 Basis = str | dict[str, str]
 
 
-def check_basis(basis: Any, where: str = "config/config.yaml") -> None:
+def check_basis(basis: Any, key: str = "dft.basis", where: str = "config/config.yaml") -> None:
     """Refuse a basis GPAW would not take or would read otherwise than meant: a name, or a dict of element
-    symbols (and ``default``, which it needs) to names."""
+    symbols (and ``default``, which it needs) to names. ``key``: the config key named in the error."""
     from ase.data import chemical_symbols
 
     from .errors import InputError
 
     if isinstance(basis, str) and basis:
         return
-    fix = 'give dft.basis as a GPAW basis name ("dzp") or as {default: sz(dzp), C: dz(dzp), H: dz(dzp)}'
+    fix = f'give {key} as a GPAW basis name ("dzp") or as {{default: sz(dzp), C: dz(dzp), H: dz(dzp)}}'
     if not isinstance(basis, dict) or "default" not in basis:
-        raise InputError(where, f"dft.basis {basis!r} is neither a basis name nor a dict with a 'default'", fix)
-    unknown = sorted(k for k in basis if k != "default" and k not in chemical_symbols[1:])
+        raise InputError(where, f"{key} {basis!r} is neither a basis name nor a dict with a 'default'", fix)
+    unknown = sorted(str(k) for k in basis if k != "default" and k not in chemical_symbols[1:])
     if unknown or not all(isinstance(v, str) and v for v in basis.values()):
-        raise InputError(where, f"dft.basis {basis!r}: keys must be element symbols or 'default', values "
+        raise InputError(where, f"{key} {basis!r}: keys must be element symbols or 'default', values "
                          f"basis names{f' (not elements: {unknown})' if unknown else ''}", fix)
 
 

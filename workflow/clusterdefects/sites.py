@@ -235,6 +235,8 @@ def frame_symmetry(atoms: Atoms, metals: set[str] | None = None,
     atom its own orbit). Site classes come from it: a relaxed ligand shell whose rings turned is C1 as a whole,
     while its metal sites are still alike in the frame."""
     frame = frame_indices(atoms, metals)
+    if len(frame) < 2:  # no metal (classify_sites then finds no class), or one with nothing bonded to it
+        return Symmetry("C1", 0.0, 1, 0.0, tuple((i,) for i in range(len(atoms))))
     found = analyse_symmetry(atoms[frame], tolerances)
     covered = set(frame)
     orbits = [tuple(frame[k] for k in orbit) for orbit in found.orbits]

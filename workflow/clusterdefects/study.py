@@ -10,7 +10,7 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
-from .dft import basis_label, check_basis, plain_basis
+from .dft import DFTSettings, basis_label, check_basis, plain_basis
 from .elements import doped_charge
 from .errors import InputError
 from .ids import StructureId, kind_of
@@ -412,13 +412,15 @@ def load_study(config: dict[str, Any], preset: str | None = None) -> Study:
                          f"use one of: {', '.join(systems)}")
     settings = deep_merge(config.get("defaults", {}), {k: v for k, v in presets[preset].items()
                                                        if k not in ("system", "description")})
+    dft = settings["dft"] = dict(settings.get("dft", {}))  # a copy: the config itself is left as given
+    check_basis(dft.get("basis", DFTSettings.basis), "dft.basis")
+    dft["basis"] = plain_basis(dft.get("basis", DFTSettings.basis))  # one spelling: one fingerprint, one rule param
     study = Study(preset=preset, system_name=name, system=systems[name], settings=settings)
-    check_basis(settings.get("dft", {}).get("basis", "sz(dzp)"))
     if study.basis_check["enabled"]:
-        check_basis(study.basis_check["basis"])
-        if plain_basis(study.basis_check["basis"]) == plain_basis(settings["dft"]["basis"]):
-            raise InputError(CONFIG_FILE, f"basis_check.basis is the preset's own basis "
-                             f"({basis_label(settings['dft']['basis'])}): the check would repeat the relaxations' SCF",
+        check_basis(study.basis_check["basis"], "basis_check.basis")
+        if plain_basis(study.basis_check["basis"]) == dft["basis"]:
+            raise InputError(CONFIG_FILE, f"basis_check.basis is the preset's own basis ({basis_label(dft['basis'])}): "
+                             "the check would repeat the relaxations' SCF",
                              "set basis_check.basis to a larger basis (dzp), or basis_check.enabled: false")
     for dopant in study.system["dopants"]:  # a charge that cannot be chosen is refused now, not after the parent
         study.charge("doped", dopant)
