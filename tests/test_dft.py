@@ -143,9 +143,9 @@ def test_a_basis_per_element_is_checked_fingerprinted_and_named_in_one_word():
 def test_a_basis_dict_in_a_preset_merges_element_by_element_and_is_stored_in_one_spelling():
     """As Snakemake merges a --configfile: a preset's dict changes the elements it names; a name replaces."""
     config = read_config(ROOT / CONFIG_FILE)
-    hg = deep_merge(config, {"presets": {"screen": {"dft": {"basis": {"Hg": "dzp", "Ag": "sz(dzp)"}}}}})
-    assert load_study(hg, "screen").settings["dft"]["basis"] == {"default": "sz(dzp)", "C": "dz(dzp)",
-                                                                  "H": "dz(dzp)", "Hg": "dzp"}
+    hg = deep_merge(config, {"presets": {"hg": {"system": "Ag29_BDT12", "dft": {"basis": {"Hg": "dzp", "Ag": "sz(dzp)"}}}}})
+    assert load_study(hg, "hg").settings["dft"]["basis"] == {"default": "sz(dzp)", "C": "dz(dzp)",
+                                                              "H": "dz(dzp)", "Hg": "dzp"}
     assert load_study(config, "production").settings["dft"]["basis"] == "dzp"
     assert config["defaults"]["dft"]["basis"] == {"default": "sz(dzp)", "C": "dz(dzp)", "H": "dz(dzp)"}
 

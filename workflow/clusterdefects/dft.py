@@ -20,9 +20,10 @@ from ase import Atoms
 ENERGY_KEYS = ("mode", "basis", "xc", "h", "vacuum", "setups", "convergence", "occupations")
 #: How the box is built (part of the fingerprint): edges are whole multiples of 4 h, so the grid
 #: spacing is exactly h. GPAW otherwise stretches h to fit the box, and at h = 0.22 Å a 173-atom
-#: cluster's energy moves by about 1 eV per 1 % of spacing. A structure already in the study's box keeps
-#: its place on the grid (``boxed``): re-centring moves it by a fraction of h, and the energy with it.
-BOX_RULE = "edges are multiples of 4h; one box per study; a structure in the study's box keeps its place"
+#: cluster's energy moves by about 1 eV per 1 % of spacing. Where in the box a structure sits (``boxed``: a
+#: structure already in the study's box keeps its place on the grid) is part of its positions, like its
+#: start, and so not of the fingerprint.
+BOX_RULE = "edges are multiples of 4h; one box per study"
 #: What ``convergence['energy']`` means (part of the fingerprint). GPAW's own default is per valence
 #: electron: 5e-4 eV x 976 electrons of Ag29(BDT)12 would allow ~0.5 eV of drift in the total energy.
 SCF_ENERGY_RULE = "energy: eV, absolute, total energy over the last 3 SCF iterations"
