@@ -5,7 +5,7 @@
 Three clusters cut from the committed Ag29 model: the Ag13 icosahedron ([Ag13]-, 13 atoms), the
 Ag29S24 metal-sulfur frame ([Ag29S24]3-, 53 atoms) and the full [Ag29(BDT)12]3- (173 atoms). Each
 runs `--iterations` SCF iterations with the screen preset's GPAW settings from config/config.yaml
-(LCAO sz(dzp), PBE, h 0.22 A, 5 A vacuum) under `mpiexec -n R gpaw python`; the time per iteration comes from the timestamps of GPAW's own iteration lines, so set-up
+(the screen preset's, from config/config.yaml) under `mpiexec -n R gpaw python`; the time per iteration comes from the timestamps of GPAW's own iteration lines, so set-up
 (basis functions, grid) is reported apart. Prints one row per run and the speed-up of 2 ranks over 1.
 """
 
