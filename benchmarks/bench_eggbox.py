@@ -2,8 +2,8 @@
 grid spacing, for several grid spacings h, with a preset's other settings.
 
     .venv/bin/python benchmarks/bench_eggbox.py [--h 0.3 0.25 0.22 0.2] [--shifts 8] [--preset screen]
-    mpiexec -n 2 .venv/bin/gpaw python benchmarks/bench_eggbox.py --structure results/screen/relax/parent/relaxed.xyz \
-        --h 0.22 0.2 --fractions 0 0.25 0.5
+    mpiexec -n 2 .venv/bin/gpaw python -- benchmarks/bench_eggbox.py --structure results/screen/relax/parent/relaxed.xyz \
+        --h 0.22 0.2 --fractions 0 0.25 0.5      # the "--": gpaw python would take --h for its --help
 
 With ``--structure`` (a relaxed cluster, its charge from the file), the whole cluster is moved rigidly along
 x by the given fractions of h in a box of its own (5 Å vacuum, edges whole multiples of 4h): its energy range
