@@ -68,8 +68,8 @@ def basis_label(basis: Basis) -> str:
     if isinstance(basis, str):
         return basis
     groups: dict[str, list[str]] = {}
-    for element, name in sorted(basis.items()):
-        if element != "default" and name != basis["default"]:
+    for element, name in sorted(basis.items()):  # plain_basis left only the elements off the default
+        if element != "default":
             groups.setdefault(name, []).append(element)
     return "+".join([basis["default"], *(f"{','.join(els)}:{name}" for name, els in sorted(groups.items()))])
 

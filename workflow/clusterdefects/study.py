@@ -413,8 +413,9 @@ def load_study(config: dict[str, Any], preset: str | None = None) -> Study:
     settings = deep_merge(config.get("defaults", {}), {k: v for k, v in presets[preset].items()
                                                        if k not in ("system", "description")})
     dft = settings["dft"] = dict(settings.get("dft", {}))  # a copy: the config itself is left as given
-    check_basis(dft.get("basis", DFTSettings.basis), "dft.basis")
-    dft["basis"] = plain_basis(dft.get("basis", DFTSettings.basis))  # one spelling: one fingerprint, one rule param
+    basis = dft.get("basis", DFTSettings.basis)
+    check_basis(basis, "dft.basis")
+    dft["basis"] = plain_basis(basis)  # one spelling: one fingerprint, one rule parameter
     study = Study(preset=preset, system_name=name, system=systems[name], settings=settings)
     if study.basis_check["enabled"]:
         check_basis(study.basis_check["basis"], "basis_check.basis")
