@@ -148,3 +148,24 @@ def test_the_electron_count_comes_from_the_ligands_not_the_metal_contacts():
     assert cluster_electrons(away, -1) == 2
     away.positions[h_of_s] += 0.3 * (away.positions[h_of_s] - away.positions[s])  # S-H 1.3x longer
     assert thiolate_count(away) == 4
+
+
+def test_a_relaxed_cluster_in_its_box_keeps_its_place(tmp_path):
+    """The shipped parent sits in the study's box: read again, it is neither moved nor stripped of its cell
+    (re-centring moves it against the grid, and its first SCF is no longer the relaxation's last)."""
+    from clusterdefects.dft import boxed, box_for
+    from clusterdefects.pipeline import load_cluster
+
+    cluster = molecule("CH3SH")
+    cluster.cell = box_for(cluster, 4.0, 0.2)
+    cluster.center()
+    cluster.positions += [0.03, -0.05, 0.07]
+    path = tmp_path / "relaxed.xyz"
+    cluster.write(path)
+    read_back = load_cluster(path, "S")
+    assert np.allclose(read_back.cell.array, cluster.cell.array)
+    assert np.allclose(read_back.positions, cluster.positions)
+    assert np.allclose(boxed(read_back, 4.0, 0.2, box_for(read_back, 4.0, 0.2)).positions, cluster.positions)
+    cluster.cell = None
+    cluster.write(path)
+    assert np.allclose(load_cluster(path, "S").positions.mean(axis=0), 0.0)

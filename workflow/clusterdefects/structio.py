@@ -167,11 +167,17 @@ def connected_fragments(atoms: Atoms) -> list[Atoms]:
 
 
 def extract_cluster(atoms: Atoms, host: str, path: Path | str, report: ReadReport | None = None) -> Atoms:
-    """The largest connected fragment containing ``host`` atoms, as a non-periodic molecule."""
+    """The largest connected fragment containing ``host`` atoms, as a non-periodic molecule centred at the
+    origin; a non-periodic file whose every atom is the cluster keeps its cell and positions (a relaxed
+    structure stays where it sits on the grid)."""
     fragments = connected_fragments(atoms)
     with_host = [f for f in fragments if host in f.symbols]
     if not with_host:
         raise InputError(path, f"no {host} atom in the structure", f"give a structure of a {host} cluster (config: host)")
+    if not atoms.pbc.any() and atoms.cell.rank == 3 and len(fragments) == 1:
+        kept = atoms.copy()
+        kept.info = dict(atoms.info)
+        return kept
     cluster = max(with_host, key=len)
     others = [f for f in fragments if f is not cluster]
     if report is not None and others:
