@@ -169,3 +169,22 @@ def test_a_relaxed_cluster_in_its_box_keeps_its_place(tmp_path):
     cluster.cell = None
     cluster.write(path)
     assert np.allclose(load_cluster(path, "S").positions.mean(axis=0), 0.0)
+
+
+def test_the_shipped_parent_is_read_in_place_with_its_whole_route():
+    """The default study's parent rule: the shipped parent keeps its place, and its note names the steps of
+    the relaxation it continued, not only those of the last run."""
+    import json
+    from pathlib import Path
+
+    from ase.io import read
+
+    shipped = Path(__file__).parents[1] / "structures" / "Ag29_BDT12.screen-relaxed.xyz"
+    relaxation = json.loads(shipped.with_suffix(".json").read_text())["relaxation"]
+    cluster, summary = prepare_parent(shipped, "Ag", FORMULA, CHARGE, ["P"])
+    assert np.allclose(cluster.positions, read(shipped).positions)
+    note = summary["notes"][0]
+    assert f"fingerprint {relaxation['fingerprint']}, {relaxation['steps']} steps" in note
+    earlier = relaxation.get("continued_from")
+    if earlier:
+        assert f"after {earlier['steps']} steps at fingerprint {earlier['fingerprint']}" in note

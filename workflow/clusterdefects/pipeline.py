@@ -52,8 +52,11 @@ def prepare_parent(path: str | Path, host: str, formula: str, charge: int, strip
     shipped = Path(path).with_suffix(".json")
     if shipped.is_file() and Path(path).suffix == ".xyz":
         relaxation = json.loads(shipped.read_text()).get("relaxation", {})
+        earlier = relaxation.get("continued_from") or {}
+        before = (f" after {earlier.get('steps')} steps at fingerprint {earlier.get('fingerprint')}"
+                  if earlier else "")
         report.notes.append(f"start: a parent relaxed once at preset {relaxation.get('preset')} (settings "
-                            f"fingerprint {relaxation.get('fingerprint')}, {relaxation.get('steps')} steps; "
+                            f"fingerprint {relaxation.get('fingerprint')}, {relaxation.get('steps')} steps{before}; "
                             f"provenance {shipped}); it is relaxed again with this preset's settings")
     cluster = load_cluster(path, host, report)
     metals = {s for s in cluster.get_chemical_symbols() if s not in NONMETALS}
