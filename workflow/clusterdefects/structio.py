@@ -175,9 +175,7 @@ def extract_cluster(atoms: Atoms, host: str, path: Path | str, report: ReadRepor
     if not with_host:
         raise InputError(path, f"no {host} atom in the structure", f"give a structure of a {host} cluster (config: host)")
     if not atoms.pbc.any() and atoms.cell.rank == 3 and len(fragments) == 1:
-        kept = atoms.copy()
-        kept.info = dict(atoms.info)
-        return kept
+        return atoms.copy()  # Atoms.copy keeps cell, positions and a copy of info
     cluster = max(with_host, key=len)
     others = [f for f in fragments if f is not cluster]
     if report is not None and others:
