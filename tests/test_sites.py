@@ -7,7 +7,7 @@ import pytest
 from ase.cluster import Icosahedron
 from ase.io import read
 
-from clusterdefects.sites import analyse_symmetry, bond_table, classify_sites, group_order
+from clusterdefects.sites import analyse_symmetry, bond_table, classify_sites, group_order, role_names
 
 from conftest import VALIDATION
 
@@ -91,7 +91,7 @@ def test_bare_icosahedron_is_ih_with_centre_and_shell():
 
 
 def test_bond_table_names_metals_by_role(parent):
-    rows = {r["bond"]: r for r in bond_table(parent, classify_sites(parent))}
+    rows = {r["bond"]: r for r in bond_table(parent, role_names(classify_sites(parent), parent))}
     assert rows["Ag(icosahedral)-S"]["n"] == 12
     assert rows["Ag(crown)-S"]["n"] == 36
     assert rows["Ag(tetrahedral)-S"]["n"] == 12
@@ -134,3 +134,23 @@ def test_symmetrized_start_is_exact_and_close():
     lopsided.positions[2] += [-0.1, 0.25, 0.0]
     with pytest.raises(ValueError, match="no point group above C1"):
         symmetrized(lopsided, 0.01)
+
+
+def test_a_defective_isomer_is_named_by_the_parent_sites_it_holds(parent, tmp_path):
+    from clusterdefects.sites import sites_frame
+    from clusterdefects.sitetrack import role_names_on_template
+
+    classes = classify_sites(parent)
+    sites_csv = tmp_path / "sites.csv"
+    sites_frame(classes).to_csv(sites_csv, index=False)
+    site = {c.role: c.representative for c in classes}
+    isomer = parent.copy()
+    isomer[site["icosahedral"]].symbol = "Hg"
+    del isomer[site["tetrahedral"]]  # a vacancy as well: indices shift, the assignment does not care
+    isomer.rotate(37, (1, 2, 3), center="COM")
+    names = role_names_on_template(isomer, parent, sites_csv)
+    assert names[site["icosahedral"]] == "Hg(icosahedral)"
+    assert Counter(names.values()) == {"Ag(centre)": 1, "Ag(icosahedral)": 11, "Hg(icosahedral)": 1,
+                                       "Ag(crown)": 12, "Ag(tetrahedral)": 3}
+    rows = {r["bond"] for r in bond_table(isomer, names)}
+    assert "Ag(centre)-Hg(icosahedral)" in rows and not any("kernel" in r for r in rows)

@@ -91,10 +91,16 @@ def cmd_bonds(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from .pipeline import load_cluster
-    from .sites import bond_table, classify_sites
+    from .sites import bond_table, classify_sites, role_names
+    from .sitetrack import role_names_on_template
 
+    if (args.sites is None) != (args.parent is None):
+        raise InputError(args.sites or args.parent, "--sites and --parent go together",
+                         "give both: the parent structure and its sites.csv (results/<preset>/sites.csv)")
     atoms = load_cluster(args.input)
-    frame = pd.DataFrame(bond_table(atoms, classify_sites(atoms)))
+    names = (role_names_on_template(atoms, load_cluster(args.parent), args.sites, args.input) if args.sites
+             else role_names(classify_sites(atoms), atoms))
+    frame = pd.DataFrame(bond_table(atoms, names))
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
@@ -540,6 +546,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bonds", help="bond lengths per bond type, metals named by site role")
     s.add_argument("input")
+    s.add_argument("--parent", help="the parent the input was made from (a doped or vacancy isomer, an MD "
+                   "frame): its metals are named by the parent site they hold")
+    s.add_argument("--sites", help="the parent's sites table (results/<preset>/sites.csv); with --parent")
     s.set_defaults(func=cmd_bonds)
 
     s = sub.add_parser("dope", help="make a doped isomer")

@@ -355,9 +355,13 @@ def classify_sites(atoms: Atoms, metals: set[str] | None = None, symmetry: Symme
     return result
 
 
-def bond_table(atoms: Atoms, classes: list[SiteClass]) -> list[dict[str, object]]:
-    """Bond lengths per bond type, metals named by their site role (e.g. 'Ag(crown)-S')."""
-    names = {k: f"{c.element}({c.role})" for c in classes for k in c.members}
+def role_names(classes: list[SiteClass], atoms: Atoms) -> dict[int, str]:
+    """Atom index -> 'Element(role)' for every metal atom in a class (e.g. 'Ag(crown)')."""
+    return {k: f"{atoms[k].symbol}({c.role})" for c in classes for k in c.members}
+
+
+def bond_table(atoms: Atoms, names: dict[int, str]) -> list[dict[str, object]]:
+    """Bond lengths per bond type, metals named by ``names`` (``role_names``; e.g. 'Ag(crown)-S')."""
     i, j, d = neighbor_distances(atoms)
     by_kind: dict[str, list[float]] = defaultdict(list)
     for a, b, dist in zip(i, j, d):

@@ -17,6 +17,7 @@ from ase import Atoms
 from scipy.optimize import linear_sum_assignment
 
 from .elements import NONMETALS
+from .errors import InputError
 from .sites import read_sites
 
 
@@ -71,6 +72,29 @@ def assign(template: SiteTemplate, metals: np.ndarray, previous: np.ndarray, rou
             break
     rms = float(np.sqrt(cost[np.arange(len(sites)), sites].mean()))
     return sites, rms
+
+
+def sites_held(template: SiteTemplate, atoms: Atoms, path: str | Path = "structure") -> np.ndarray:
+    """The template site each metal atom of ``atoms`` holds (a doped or vacancy isomer, an MD frame; any
+    orientation): a first assignment on the centred positions, refined with alignment by ``assign``."""
+    metals = atoms.positions[metal_indices(atoms)]
+    if len(metals) > len(template):
+        raise InputError(path, f"{len(metals)} metal atoms but the parent has {len(template)} metal sites",
+                         "give the parent (and its sites.csv) this structure was made from")
+    cost = (((metals - metals.mean(axis=0))[:, None, :]
+             - (template.positions - template.positions.mean(axis=0))[None, :, :]) ** 2).sum(axis=2)
+    return assign(template, metals, linear_sum_assignment(cost)[1])[0]
+
+
+def role_names_on_template(atoms: Atoms, parent: Atoms, sites_csv: str | Path,
+                           path: str | Path = "structure") -> dict[int, str]:
+    """Metal atom index of ``atoms`` -> 'Element(role)' of the parent's site it holds, so that a dopant or a
+    metal next to a vacancy is named by its site, not by a classification of the defective cluster."""
+    template = SiteTemplate.from_structure(parent, sites_csv)
+    role_of = {str(row["class"]): str(row["role"]) for _, row in read_sites(sites_csv).iterrows()}
+    held = sites_held(template, atoms, path)
+    return {int(k): f"{atoms[int(k)].symbol}({role_of[template.labels[site]]})"
+            for k, site in zip(metal_indices(atoms), held)}
 
 
 @dataclass(frozen=True)
