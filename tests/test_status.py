@@ -118,6 +118,16 @@ def test_second_spin_state_is_the_current_one_and_elapsed_sums_both(tmp_path):
     assert r.spin == "polarized" and r.step == 0 and r.elapsed_s >= 1200
 
 
+def test_elapsed_leaves_out_a_spin_state_left_from_other_settings(tmp_path):
+    checkpoint(tmp_path, "polarized", (0.3,), fingerprint="old")  # an earlier run's, redone when it is reached
+    paired = checkpoint(tmp_path, "paired", (0.2, 0.04))
+    marker(tmp_path, subprocess.os.getpid())
+    for f in paired.iterdir():
+        f.touch()
+    r = relaxation_status("vacancy", tmp_path, tmp_path / "log", FP, OPT)
+    assert r.state == "running" and r.spin == "paired" and 600 <= r.elapsed_s < 1200
+
+
 def test_study_table_and_totals(tmp_path):
     study = load_study(read_config(), "smoke")
     results = tmp_path / "results"

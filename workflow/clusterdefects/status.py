@@ -124,6 +124,11 @@ def _zombie(pid: int) -> bool:
         return False
 
 
+def _same_settings(identity: dict[str, Any] | None, fingerprint: str, optimizer: str) -> bool:
+    """A checkpoint's identity names these settings (or names none)."""
+    return not identity or (identity.get("fingerprint") == fingerprint and identity.get("optimizer") == optimizer)
+
+
 def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optimizer: str,
                       now: float | None = None, active_s: float = ACTIVE_S,
                       spin_policy: str | None = None) -> StructureStatus:
@@ -156,9 +161,10 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         if error:
             status.state, status.note = "failed", error
         return status
-    for state in states:
-        progress = _read_json(state / "progress.json") or {}
-        status.elapsed_s += float(progress.get("wall_time_s", 0.0))
+    spent = {state: float((_read_json(state / "progress.json") or {}).get("wall_time_s", 0.0)) for state in states}
+    here = [state for state in states if _same_settings(_read_json(state / "identity.json"), fingerprint, optimizer)]
+    # A run at these settings: its own time (a spin state left from other settings is redone, not resumed).
+    status.elapsed_s += sum(spent[state] for state in here) if here else sum(spent.values())
     current = states[-1]
     progress = _read_json(current / "progress.json") or {}
     identity = _read_json(current / "identity.json") or {}
@@ -169,7 +175,7 @@ def relaxation_status(sid: str, folder: Path, log: Path, fingerprint: str, optim
         status.fmax_trend = [f for _, f in frames]
     touched = _newest_mtime([*current.iterdir(), *(folder / "logs").glob("gpaw-*.txt")])
     alive = run_alive(_read_json(folder / RUNNING_FILE))
-    if identity and (identity.get("fingerprint") != fingerprint or identity.get("optimizer") != optimizer):
+    if identity and not _same_settings(identity, fingerprint, optimizer):
         status.state, status.note = "stale", "checkpoint made with other settings: the next run starts afresh (or goes on from it: relax.continue_other_settings)"
     elif alive or (alive is None and now - touched < active_s):
         status.state = "running"  # and for the time since its last saved step
