@@ -158,3 +158,36 @@ def test_a_checkpoint_of_the_old_fallback_goes_on_with_the_new_one(tmp_path):
     relax = RelaxSettings(optimizer="PreconLBFGS", fmax=1e-4, steps=3)
     converged, progress, frames, _ = relax_cu13(tmp_path, relax, progress=Progress.load(tmp_path / "progress.json"))
     assert progress.fallbacks == [["ODE12r", 0], ["FIRE", 0]] and progress.steps == 3
+
+
+def test_a_resumed_preconlbfgs_keeps_its_preconditioner_mu_and_saves_two_force_calls(tmp_path):
+    """ASE's Exp preconditioner (PreconLBFGS from 100 atoms on) estimates mu with two extra force calls; the
+    checkpoint keeps it, so a resumed run (or the next spin state) starts with it and spends no calls on it."""
+    from ase.calculators.emt import EMT
+    from ase.cluster import Icosahedron
+
+    from clusterdefects.checkpoint import Progress
+    from clusterdefects.relax import keep_precon_mu, make_optimizer
+
+    def first_step_calls(mu):
+        atoms = Icosahedron("Cu", 4)  # 147 atoms, in a box as every relaxation is
+        atoms.center(vacuum=5.0)
+        atoms.rattle(0.05, seed=1)
+        calls = []
+
+        class Counting(EMT):
+            def calculate(self, *args, **kwargs):
+                calls.append(1)
+                super().calculate(*args, **kwargs)
+
+        atoms.calc = Counting()
+        progress = Progress(precon_mu=mu)
+        optimizer = make_optimizer("PreconLBFGS", atoms, tmp_path / f"opt-{mu}.json", precon_mu=mu)
+        optimizer.attach(keep_precon_mu(optimizer, progress), interval=1)
+        optimizer.run(fmax=1e-6, steps=1)
+        return len(calls), progress.precon_mu
+
+    fresh, mu = first_step_calls(None)
+    resumed, kept = first_step_calls(mu)
+    assert mu is not None and kept == mu
+    assert resumed == fresh - 2

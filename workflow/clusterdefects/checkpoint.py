@@ -43,6 +43,9 @@ class Progress:
     #: The checkpoint at other settings this run went on from (``continue_from``): its fingerprint, optimizer
     #: and counters. None: it started from its start.
     continued_from: dict | None = None
+    #: The Exp preconditioner's mu (PreconLBFGS on 100 atoms or more): ASE estimates it with two extra DFT
+    #: calls; kept so that a resumed run, or the next spin state, does not estimate it again.
+    precon_mu: float | None = None
 
     @classmethod
     def load(cls, path: Path) -> Progress:

@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ from ase.io import read
 from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS, FIRE, LBFGS, BFGSLineSearch
 from ase.optimize.optimize import Optimizer
-from ase.optimize.precon import PreconLBFGS
+from ase.optimize.precon import Exp, PreconLBFGS
 
 from .checkpoint import (Progress, checkpoint_identity, continue_from, final_hessian, forget_optimizer_state,
                          has_frames, mark_finished, mark_running, prepare_checkpoint, resume_positions, seed_hessian)
@@ -230,10 +231,26 @@ def resume_or_start(atoms: Atoms, workdir: Path, relax: RelaxSettings, spin: str
     return progress, frames
 
 
-def make_optimizer(name: str, atoms: Atoms, restart: Path, energy_noise: float = 0.0) -> Optimizer:
-    """``energy_noise``: the SCF's energy tolerance (eV), for an optimizer whose line search compares energies."""
-    extra = {"energy_noise": energy_noise} if OPTIMIZERS[name] is NoiseAwarePreconLBFGS else {}
+def make_optimizer(name: str, atoms: Atoms, restart: Path, energy_noise: float = 0.0,
+                   precon_mu: float | None = None) -> Optimizer:
+    """``energy_noise``: the SCF's energy tolerance (eV), for an optimizer whose line search compares energies.
+    ``precon_mu``: PreconLBFGS's Exp preconditioner takes this mu instead of estimating it (two DFT calls)."""
+    extra: dict[str, Any] = {}
+    if OPTIMIZERS[name] is NoiseAwarePreconLBFGS:
+        extra["energy_noise"] = energy_noise
+        if precon_mu is not None:  # ASE's 'auto' makes Exp() from 100 atoms on: the same, with mu given
+            extra["precon"] = Exp(mu=precon_mu)
     return OPTIMIZERS[name](atoms, restart=str(restart), logfile=None, **extra)
+
+
+def keep_precon_mu(optimizer: Optimizer, progress: Progress) -> Callable[[], None]:
+    """An observer that copies the preconditioner's mu into ``progress`` once it is known (attach it
+    before the ``StepRecorder``, which saves the progress)."""
+    def observe() -> None:
+        mu = getattr(getattr(optimizer, "precon", None), "mu", None)
+        if mu is not None:
+            progress.precon_mu = float(mu)
+    return observe
 
 
 def is_line_search_failure(err: Exception) -> bool:
@@ -269,7 +286,8 @@ def run_optimizer(atoms: Atoms, relax: RelaxSettings, workdir: Path, recorder: S
             recorder.save()
         if switched or name not in RESUMES_OWN_STATE:  # e.g. after an SCF-ladder climb: PreconLBFGS cannot read its own file
             forget_optimizer_state(workdir / "optimizer.json")
-        optimizer = make_optimizer(name, atoms, workdir / "optimizer.json", energy_noise)
+        optimizer = make_optimizer(name, atoms, workdir / "optimizer.json", energy_noise, progress.precon_mu)
+        optimizer.attach(keep_precon_mu(optimizer, progress), interval=1)
         optimizer.attach(recorder, interval=1)
         try:
             return run_to_step_limit(optimizer, relax, progress)
@@ -330,12 +348,13 @@ def recorded_end(traj_path: Path, relax: RelaxSettings) -> Atoms | None:
 
 def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str, charge: int,
                 workdir: Path, logdir: Path, hessian_from: Path | None = None,
-                box: np.ndarray | None = None) -> StateResult:
+                box: np.ndarray | None = None, precon_mu: float | None = None) -> StateResult:
     """Relax one spin state ('paired' or 'polarized') with checkpoints in ``workdir``.
 
     ``hessian_from``: a BFGS restart file whose Hessian a fresh run starts with (not on a resume);
     for a vacancy (``start.info['vacancy_index']``) it may be its doped isomer's, one atom larger.
-    ``box``: the study's box edges (Å); default the structure's own ``box_for``.
+    ``box``: the study's box edges (Å); default the structure's own ``box_for``. ``precon_mu``: the
+    preconditioner's mu from the previous spin state (a run that saved its own keeps that).
     """
     identity = checkpoint_identity(start, dft, relax.optimizer, spin_label(spin, start, charge), charge, box)
     prepare_checkpoint(workdir, identity)
@@ -354,6 +373,7 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
             f"(fingerprint {continued['fingerprint']}, {continued['optimizer']}); every energy is at these settings")
     progress, frames = resume_or_start(atoms, workdir, relax, spin, hessian_from, start.info.get("vacancy_index"))
     progress.continued_from = continued or progress.continued_from
+    progress.precon_mu = progress.precon_mu if progress.precon_mu is not None else precon_mu
     ended = recorded_end(workdir / "relax.traj", relax) if frames else None
     if ended is not None:
         say(f"{spin}: ended at step {progress.steps} (recorded): taken from the checkpoint, no DFT call")
@@ -434,7 +454,8 @@ def relax_atoms(given: Atoms, outdir: Path, dft: DFTSettings, relax: RelaxSettin
                                                                         previous.atoms.cell, previous.atoms.pbc)
             hessian = outdir / "checkpoint" / previous.spin / "optimizer.json"
         states.append(relax_state(state_start, dft, relax, spin, charge, outdir / "checkpoint" / spin,
-                                  outdir / "logs", hessian, box))
+                                  outdir / "logs", hessian, box,
+                                  previous.progress.precon_mu if previous is not None else None))
     best = kept_state(states, dft)
     result = RelaxResult.from_dict({
         "structure_id": start.info.get("structure_id", outdir.name), **(meta or {}),
