@@ -49,7 +49,8 @@ class Progress:
 
     @classmethod
     def load(cls, path: Path) -> Progress:
-        progress = cls(**json.loads(path.read_text())) if path.is_file() else cls()
+        saved = json.loads(path.read_text()) if path.is_file() else {}
+        progress = cls(**{key: value for key, value in saved.items() if key in cls.__dataclass_fields__})
         progress.fallbacks = fallback_chain(progress.fallback_at_step, progress.fallbacks)
         return progress
 

@@ -238,7 +238,7 @@ def make_optimizer(name: str, atoms: Atoms, restart: Path, energy_noise: float =
     extra: dict[str, Any] = {}
     if OPTIMIZERS[name] is NoiseAwarePreconLBFGS:
         extra["energy_noise"] = energy_noise
-        if precon_mu is not None:  # ASE's 'auto' makes Exp() from 100 atoms on: the same, with mu given
+        if precon_mu is not None and len(atoms) >= 100:  # ASE's 'auto' makes Exp() from 100 atoms on: the same, with mu
             extra["precon"] = Exp(mu=precon_mu)
     return OPTIMIZERS[name](atoms, restart=str(restart), logfile=None, **extra)
 

@@ -40,7 +40,8 @@ class SiteTemplate:
         metals = metal_indices(atoms)
         missing = [int(i) for i in metals if int(i) not in label_of]
         if missing:
-            raise ValueError(f"metal atoms {missing} are in no site class of {sites_csv}")
+            raise InputError(sites_csv, f"metal atoms {missing} of the template are in no site class",
+                             "give the sites table made from this structure (results/<preset>/sites.csv)")
         return cls(atoms.positions[metals].copy(), tuple(label_of[int(i)] for i in metals))
 
     def __len__(self) -> int:
@@ -74,16 +75,33 @@ def assign(template: SiteTemplate, metals: np.ndarray, previous: np.ndarray, rou
     return sites, rms
 
 
-def sites_held(template: SiteTemplate, atoms: Atoms, path: str | Path = "structure") -> np.ndarray:
+#: An assignment whose atoms sit further than this (rms, Å) from their sites was made on another parent.
+MAX_SITE_RMS_A = 0.5
+
+
+def sites_held(template: SiteTemplate, atoms: Atoms, path: str | Path = "structure",
+               tries: int = 24) -> np.ndarray:
     """The template site each metal atom of ``atoms`` holds (a doped or vacancy isomer, an MD frame; any
-    orientation): a first assignment on the centred positions, refined with alignment by ``assign``."""
+    orientation): ``assign`` from first guesses on the centred positions as they are and turned by ``tries``
+    seeded random rotations, keeping the closest fit; refused if even that is off by ``MAX_SITE_RMS_A``."""
+    from scipy.spatial.transform import Rotation
+
     metals = atoms.positions[metal_indices(atoms)]
-    if len(metals) > len(template):
+    if not 0 < len(metals) <= len(template):
         raise InputError(path, f"{len(metals)} metal atoms but the parent has {len(template)} metal sites",
                          "give the parent (and its sites.csv) this structure was made from")
-    cost = (((metals - metals.mean(axis=0))[:, None, :]
-             - (template.positions - template.positions.mean(axis=0))[None, :, :]) ** 2).sum(axis=2)
-    return assign(template, metals, linear_sum_assignment(cost)[1])[0]
+    centred, sites = metals - metals.mean(axis=0), template.positions - template.positions.mean(axis=0)
+    best: tuple[np.ndarray, float] | None = None
+    for turn in [np.eye(3), *Rotation.random(tries, random_state=0).as_matrix()]:
+        cost = ((centred[:, None, :] @ turn.T - sites[None, :, :]) ** 2).sum(axis=2)
+        held, rms = assign(template, metals, linear_sum_assignment(cost)[1])
+        if best is None or rms < best[1]:
+            best = (held, rms)
+    held, rms = best
+    if rms > MAX_SITE_RMS_A:
+        raise InputError(path, f"its metal atoms are {rms:.2f} Å (rms) from the parent's sites at best",
+                         "give the parent (and its sites.csv) this structure was made from")
+    return held
 
 
 def role_names_on_template(atoms: Atoms, parent: Atoms, sites_csv: str | Path,
