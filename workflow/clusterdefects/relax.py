@@ -14,9 +14,9 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -373,7 +373,8 @@ def relax_state(start: Atoms, dft: DFTSettings, relax: RelaxSettings, spin: str,
             f"(fingerprint {continued['fingerprint']}, {continued['optimizer']}); every energy is at these settings")
     progress, frames = resume_or_start(atoms, workdir, relax, spin, hessian_from, start.info.get("vacancy_index"))
     progress.continued_from = continued or progress.continued_from
-    progress.precon_mu = progress.precon_mu if progress.precon_mu is not None else precon_mu
+    if progress.precon_mu is None:  # a run that saved its own mu keeps it
+        progress.precon_mu = precon_mu
     ended = recorded_end(workdir / "relax.traj", relax) if frames else None
     if ended is not None:
         say(f"{spin}: ended at step {progress.steps} (recorded): taken from the checkpoint, no DFT call")

@@ -108,10 +108,12 @@ def role_names_on_template(atoms: Atoms, parent: Atoms, sites_csv: str | Path,
                            path: str | Path = "structure") -> dict[int, str]:
     """Metal atom index of ``atoms`` -> 'Element(role)' of the parent's site it holds, so that a dopant or a
     metal next to a vacancy is named by its site, not by a classification of the defective cluster."""
-    template = SiteTemplate.from_structure(parent, sites_csv)
-    role_of = {str(row["class"]): str(row["role"]) for _, row in read_sites(sites_csv).iterrows()}
-    held = sites_held(template, atoms, path)
-    return {int(k): f"{atoms[int(k)].symbol}({role_of[template.labels[site]]})"
+    from .analysis import atom_roles
+
+    role = atom_roles(read_sites(sites_csv))  # parent atom index -> role
+    held = sites_held(SiteTemplate.from_structure(parent, sites_csv), atoms, path)
+    parent_metals = metal_indices(parent)
+    return {int(k): f"{atoms[int(k)].symbol}({role[int(parent_metals[site])]})"
             for k, site in zip(metal_indices(atoms), held)}
 
 
