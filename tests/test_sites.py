@@ -138,7 +138,7 @@ def test_symmetrized_start_is_exact_and_close():
 
 def test_a_defective_isomer_is_named_by_the_parent_sites_it_holds(parent, tmp_path):
     from clusterdefects.sites import sites_frame
-    from clusterdefects.sitetrack import role_names_on_template
+    from clusterdefects.sitetrack import contacts_as_in_parent, parent_atoms_held, role_names_on_template
 
     classes = classify_sites(parent)
     sites_csv = tmp_path / "sites.csv"
@@ -148,22 +148,31 @@ def test_a_defective_isomer_is_named_by_the_parent_sites_it_holds(parent, tmp_pa
     isomer[site["icosahedral"]].symbol = "Hg"
     del isomer[site["tetrahedral"]]  # a vacancy as well: indices shift, the assignment does not care
     isomer.rotate(150, (1, 2, 3), center="COM")  # far from the parent's orientation
-    names = role_names_on_template(isomer, parent, sites_csv)
+    held = parent_atoms_held(isomer, parent, sites_csv)
+    names = role_names_on_template(isomer, held, sites_csv)
     assert names[site["icosahedral"]] == "Hg(icosahedral)"
     assert Counter(names.values()) == {"Ag(centre)": 1, "Ag(icosahedral)": 11, "Hg(icosahedral)": 1,
                                        "Ag(crown)": 12, "Ag(tetrahedral)": 3}
     rows = {r["bond"] for r in bond_table(isomer, names)}
     assert "Ag(centre)-Hg(icosahedral)" in rows and not any("kernel" in r for r in rows)
+    # Hg pushed out along its radius beyond its own covalent reach still has its parent's contacts
+    hg = site["icosahedral"]
+    outward = isomer.positions[hg] - isomer.get_center_of_mass()
+    isomer.positions[hg] += 0.35 * outward / np.linalg.norm(outward)
+    kind = "Ag(icosahedral)-Hg(icosahedral)"
+    by_covalent = {r["bond"]: r["n"] for r in bond_table(isomer, names)}
+    as_in_parent = {r["bond"]: r["n"] for r in bond_table(isomer, names, contacts_as_in_parent(parent, held))}
+    assert as_in_parent[kind] == 5 > by_covalent.get(kind, 0)  # its five shell neighbours
 
 
 def test_a_structure_made_from_another_parent_is_refused(parent, tmp_path):
     from clusterdefects.errors import InputError
     from clusterdefects.sites import sites_frame
-    from clusterdefects.sitetrack import role_names_on_template
+    from clusterdefects.sitetrack import parent_atoms_held
 
     sites_csv = tmp_path / "sites.csv"
     sites_frame(classify_sites(parent)).to_csv(sites_csv, index=False)
     other = parent.copy()
     other.positions[[k for k, s in enumerate(other.get_chemical_symbols()) if s == "Ag"][:14]] *= 1.4
     with pytest.raises(InputError, match="from the parent's sites"):
-        role_names_on_template(other, parent, sites_csv, "other.xyz")
+        parent_atoms_held(other, parent, sites_csv, "other.xyz")

@@ -92,15 +92,19 @@ def cmd_bonds(args: argparse.Namespace) -> None:
 
     from .pipeline import load_cluster
     from .sites import bond_table, classify_sites, role_names
-    from .sitetrack import role_names_on_template
+    from .sitetrack import contacts_as_in_parent, parent_atoms_held, role_names_on_template
 
     if (args.sites is None) != (args.parent is None):
         raise InputError(args.sites or args.parent, "--sites and --parent go together",
                          "give both: the parent structure and its sites.csv (results/<preset>/sites.csv)")
     atoms = load_cluster(args.input)
-    names = (role_names_on_template(atoms, load_cluster(args.parent), args.sites, args.input) if args.sites
-             else role_names(classify_sites(atoms), atoms))
-    frame = pd.DataFrame(bond_table(atoms, names))
+    if args.sites:
+        parent = load_cluster(args.parent)
+        held = parent_atoms_held(atoms, parent, args.sites, args.input)
+        names, also = role_names_on_template(atoms, held, args.sites), contacts_as_in_parent(parent, held)
+    else:
+        names, also = role_names(classify_sites(atoms), atoms), []
+    frame = pd.DataFrame(bond_table(atoms, names, also))
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 
 
@@ -547,7 +551,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bonds", help="bond lengths per bond type, metals named by site role")
     s.add_argument("input")
     s.add_argument("--parent", help="the parent the input was made from (a doped or vacancy isomer, an MD "
-                   "frame): its metals are named by the parent site they hold")
+                   "frame): its metals are named by the parent site they hold, and metal pairs bonded in the parent are listed "
+                   "at any length (a Hg-Ag contact longer than Hg's covalent criterion)")
     s.add_argument("--sites", help="the parent's sites table (results/<preset>/sites.csv); with --parent")
     s.set_defaults(func=cmd_bonds)
 

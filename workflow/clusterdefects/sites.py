@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -360,24 +361,20 @@ def role_names(classes: list[SiteClass], atoms: Atoms) -> dict[int, str]:
     return {k: f"{atoms[k].symbol}({c.role})" for c in classes for k in c.members}
 
 
-def bond_table(atoms: Atoms, names: dict[int, str]) -> list[dict[str, object]]:
-    """Bond lengths per bond type, metals named by ``names`` (``role_names``; e.g. 'Ag(crown)-S')."""
-    i, j, d = neighbor_distances(atoms)
+def bond_table(atoms: Atoms, names: dict[int, str],
+               also: Iterable[tuple[int, int]] = ()) -> list[dict[str, object]]:
+    """Bond lengths per bond type, metals named by ``names`` (``role_names``; e.g. 'Ag(crown)-S'): the bonded
+    pairs, and the pairs ``also`` (e.g. ``sitetrack.contacts_as_in_parent``) wherever they are."""
+    i, j, _ = bonded_pairs(atoms)
+    pairs = {(min(a, b), max(a, b)) for a, b in zip(i.tolist(), j.tolist())} | {(min(p), max(p)) for p in also}
     by_kind: dict[str, list[float]] = defaultdict(list)
-    for a, b, dist in zip(i, j, d):
-        if a < b and (a in names or b in names):
+    for a, b in sorted(pairs):
+        if a in names or b in names:
             pair = sorted([names.get(a, atoms[a].symbol), names.get(b, atoms[b].symbol)],
                           key=lambda name: ("(" not in name, name))
-            by_kind["-".join(pair)].append(float(dist))
+            by_kind["-".join(pair)].append(float(atoms.get_distance(a, b)))
     return [{"bond": kind, "n": len(v), "min_A": min(v), "mean_A": float(np.mean(v)), "max_A": max(v)}
             for kind, v in sorted(by_kind.items())]
-
-
-def neighbor_distances(atoms: Atoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bonded pairs (i, j) and their lengths, by the same criterion as everywhere else."""
-    i, j, _ = bonded_pairs(atoms)
-    d = np.linalg.norm(atoms.positions[j] - atoms.positions[i], axis=1)
-    return i, j, d
 
 
 #: Columns of the sites table (sites.csv), one row per class.

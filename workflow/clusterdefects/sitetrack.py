@@ -104,17 +104,32 @@ def sites_held(template: SiteTemplate, atoms: Atoms, path: str | Path = "structu
     return held
 
 
-def role_names_on_template(atoms: Atoms, parent: Atoms, sites_csv: str | Path,
-                           path: str | Path = "structure") -> dict[int, str]:
-    """Metal atom index of ``atoms`` -> 'Element(role)' of the parent's site it holds, so that a dopant or a
-    metal next to a vacancy is named by its site, not by a classification of the defective cluster."""
+def parent_atoms_held(atoms: Atoms, parent: Atoms, sites_csv: str | Path,
+                      path: str | Path = "structure") -> dict[int, int]:
+    """Metal atom index of ``atoms`` -> index of the parent atom whose site it holds (``sites_held``)."""
+    held = sites_held(SiteTemplate.from_structure(parent, sites_csv), atoms, path)
+    parent_metals = metal_indices(parent)
+    return {int(k): int(parent_metals[site]) for k, site in zip(metal_indices(atoms), held)}
+
+
+def role_names_on_template(atoms: Atoms, held: dict[int, int], sites_csv: str | Path) -> dict[int, str]:
+    """Metal atom index of ``atoms`` -> 'Element(role)' of the parent's site it holds (``parent_atoms_held``), so
+    that a dopant or a metal next to a vacancy is named by its site, not by a classification of the defective
+    cluster."""
     from .analysis import atom_roles
 
     role = atom_roles(read_sites(sites_csv))  # parent atom index -> role
-    held = sites_held(SiteTemplate.from_structure(parent, sites_csv), atoms, path)
-    parent_metals = metal_indices(parent)
-    return {int(k): f"{atoms[int(k)].symbol}({role[int(parent_metals[site])]})"
-            for k, site in zip(metal_indices(atoms), held)}
+    return {k: f"{atoms[k].symbol}({role[p]})" for k, p in held.items()}
+
+
+def contacts_as_in_parent(parent: Atoms, held: dict[int, int]) -> list[tuple[int, int]]:
+    """Metal pairs (k, l) of the isomer whose parent sites are bonded in the parent: the paper's "same pairs as
+    Ag-Ag in Ag29", which a dopant's own covalent radius (Hg 1.32 Å against Ag 1.45 Å) would leave out."""
+    from .structio import bonded_pairs
+
+    i, j, _ = bonded_pairs(parent)
+    bonded = set(zip(i.tolist(), j.tolist()))
+    return sorted((k, m) for k in held for m in held if k < m and (held[k], held[m]) in bonded)
 
 
 @dataclass(frozen=True)
