@@ -392,3 +392,15 @@ def test_a_free_open_shell_atom_is_not_displaced():
     start, record = displace_start(atom, 0, RelaxSettings(displace=0.03))
     assert record["closed_shell"] is False and record["displacement"] is None
     assert np.allclose(start.positions, atom.positions)
+
+
+def test_md_snapshots_can_be_asked_for_some_runs_only():
+    config = read_config(ROOT / CONFIG_FILE)
+    screen = load_study(config, "screen")
+    snapshots = [f for f in screen.md_files() if f.endswith("snapshot.json")]
+    assert snapshots == [f"{screen.results}/md/xtb/vacancy-Hg-centre/snapshot.json"]
+    every = load_study(deep_merge(config, {"presets": {"screen": {"md": {"snapshot": True}}}}), "screen")
+    assert sum(f.endswith("snapshot.json") for f in every.md_files()) == 2
+    wrong = load_study(deep_merge(config, {"presets": {"screen": {"md": {"snapshot": ["vacancy-Hg-crown"]}}}}), "screen")
+    with pytest.raises(InputError, match="md.snapshot names .'vacancy-Hg-crown'.*choose from"):
+        wrong.md_files()

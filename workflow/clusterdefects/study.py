@@ -221,10 +221,23 @@ class Study:
                              f"choose from {self.structure_ids()}")
         return [(engine, sid) for engine in self.md["engines"] for sid in self.md["structures"]]
 
+    def md_snapshot(self, sid: str) -> bool:
+        """Whether the MD runs of ``sid`` end with a snapshot (md.snapshot: true for every run, or a list of
+        structures; a GPAW relaxation of the last frame costs as much as a static isomer)."""
+        chosen = self.md["snapshot"]
+        if isinstance(chosen, bool):
+            return chosen
+        unknown = sorted(set(chosen) - set(self.md["structures"]))
+        if unknown:
+            raise InputError(CONFIG_FILE, f"md.snapshot names {unknown}, not structures of md.structures",
+                             f"choose from {self.md['structures']}, or write true (every run) or false")
+        return sid in chosen
+
     def md_files(self) -> list[str]:
-        """Per run: the NVE check and the site analysis of the thermostatted run (which needs the run)."""
-        names = ["nve/summary.json", "sites.json", *(["snapshot.json"] if self.md["snapshot"] else [])]
-        return [f"{self.results}/md/{engine}/{sid}/{name}" for engine, sid in self.md_runs() for name in names]
+        """Per run: the NVE check and the site analysis of the thermostatted run (which needs the run), and the
+        snapshot where asked for."""
+        return [f"{self.results}/md/{engine}/{sid}/{name}" for engine, sid in self.md_runs()
+                for name in ["nve/summary.json", "sites.json", *(["snapshot.json"] if self.md_snapshot(sid) else [])]]
 
     def static_isomers(self, sid: str) -> list[str]:
         """result.json of every static isomer of the same kind and dopant as ``sid`` (one composition)."""
