@@ -550,7 +550,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("bonds", help="bond lengths per bond type, metals named by site role")
     s.add_argument("input")
-    s.add_argument("--parent", help="the parent the input was made from (a doped or vacancy isomer, an MD "
+    s.add_argument("--parent", help="the undoped parent the input was made from (a doped or vacancy isomer, an MD "
                    "frame): its metals are named by the parent site they hold, and metal pairs bonded in the parent are listed "
                    "at any length (a Hg-Ag contact longer than Hg's covalent criterion)")
     s.add_argument("--sites", help="the parent's sites table (results/<preset>/sites.csv); with --parent")

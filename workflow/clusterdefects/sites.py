@@ -366,7 +366,7 @@ def bond_table(atoms: Atoms, names: dict[int, str],
     """Bond lengths per bond type, metals named by ``names`` (``role_names``; e.g. 'Ag(crown)-S'): the bonded
     pairs, and the pairs ``also`` (e.g. ``sitetrack.contacts_as_in_parent``) wherever they are."""
     i, j, _ = bonded_pairs(atoms)
-    pairs = {(min(a, b), max(a, b)) for a, b in zip(i.tolist(), j.tolist())} | {(min(p), max(p)) for p in also}
+    pairs = {(min(a, b), max(a, b)) for a, b in [*zip(i.tolist(), j.tolist()), *also] if a != b}
     by_kind: dict[str, list[float]] = defaultdict(list)
     for a, b in sorted(pairs):
         if a in names or b in names:

@@ -123,8 +123,9 @@ def role_names_on_template(atoms: Atoms, held: dict[int, int], sites_csv: str | 
 
 
 def contacts_as_in_parent(parent: Atoms, held: dict[int, int]) -> list[tuple[int, int]]:
-    """Metal pairs (k, l) of the isomer whose parent sites are bonded in the parent: the paper's "same pairs as
-    Ag-Ag in Ag29", which a dopant's own covalent radius (Hg 1.32 Å against Ag 1.45 Å) would leave out."""
+    """Metal pairs (k, m) of the isomer whose parent sites are bonded in ``parent``: the paper's "same pairs as
+    Ag-Ag in Ag29", which a dopant's own covalent radius (Hg 1.32 Å against Ag 1.45 Å) would leave out. Give
+    the undoped parent: in a doped one the dopant's pairs are again judged by its own radius."""
     from .structio import bonded_pairs
 
     i, j, _ = bonded_pairs(parent)

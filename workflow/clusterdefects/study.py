@@ -227,6 +227,8 @@ class Study:
         chosen = self.md["snapshot"]
         if isinstance(chosen, bool):
             return chosen
+        if isinstance(chosen, str):
+            raise InputError(CONFIG_FILE, f"md.snapshot is {chosen!r}", f"write a list: [{chosen}], or true or false")
         unknown = sorted(set(chosen) - set(self.md["structures"]))
         if unknown:
             raise InputError(CONFIG_FILE, f"md.snapshot names {unknown}, not structures of md.structures",

@@ -75,7 +75,8 @@ def md_rows(study: Any, root: Path) -> pd.DataFrame:
             continue
         sites, nvt = read_json(run / "sites.json"), read_json(run / "nvt" / "summary.json")
         drift = read_json(run / "nve" / "summary.json")["nve_drift"]
-        snapshot = read_json(run / "snapshot.json") if (run / "snapshot.json").is_file() else {}
+        asked = study.md_snapshot(sid) and (run / "snapshot.json").is_file()  # not one left from another config
+        snapshot = read_json(run / "snapshot.json") if asked else {}
         rows.append({"engine": engine, "structure_id": sid, "time_ps": sites["time_fs"] / 1000,
                      "mean_T_K": nvt["mean_temperature_K"], "empty_site_start": sites["start_empty"],
                      "empty_site_end": sites["final_empty"], "migrations": len(sites["migrations"]),
