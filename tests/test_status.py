@@ -139,13 +139,15 @@ def test_study_table_and_totals(tmp_path):
     RelaxResult("parent", "Ag5H4S4", -1, -30.0, True, 0.1, fp, optimizer="BFGS", steps=3, force_calls=4,
                 wall_time_s=3600.0, mpi_ranks=2).write(relax / "parent" / "result.json")
     checkpoint(relax / "doped-Hg-centre", fingerprint=fp)
-    (results / "smoke" / "basin_check" / "doped-Hg-centre").mkdir(parents=True)
-    (results / "smoke" / "basin_check" / "doped-Hg-centre" / "basin.json").write_text("{}")
+    for site, made in (("centre", fp), ("kernel", "older")):  # one basin check at these settings, one at others
+        (results / "smoke" / "basin_check" / f"doped-Hg-{site}").mkdir(parents=True)
+        (results / "smoke" / "basin_check" / f"doped-Hg-{site}" / "basin.json").write_text(
+            json.dumps({"fingerprint": made}))
     rows = study_status(study, results)
     text = format_status(rows, study, step_files(study, results))
     assert [r.state for r in rows][:2] == ["done", "stale"]  # the checkpoint's optimizer is not smoke's BFGS
     assert text.splitlines()[3].split()[:3] == ["parent", "done", "paired"]
-    assert "relaxations done 1/9 (1 stale, 7 waiting); basin checks 1/4, counterpoise 0/2" in text
+    assert "relaxations done 1/9 (1 stale, 7 waiting); basin checks 1/4 (1 stale), counterpoise 0/2" in text
     assert text.splitlines()[-1].endswith("CPU time so far 2.33 core-hours")  # (3600 + 600) s x 2 ranks
 
 

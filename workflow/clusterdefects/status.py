@@ -216,14 +216,33 @@ def search_status(study: Study, results_root: Path = Path("results"), now: float
     return study_status(study, results_root, now, begun) if begun else []
 
 
-def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, tuple[int, int]]:
-    """Done and total of the steps after the relaxations (basin checks, counterpoise corrections, basis
-    checks, cross sections)."""
+def made_with(path: Path) -> str | None:
+    """The relaxation settings an output after the relaxations was made with: its ``relaxation_fingerprint`` or
+    ``fingerprint`` (a cross section: its charges file's); None where it records none (the smoke preset's
+    uniform charges)."""
+    if path.parent.name == "ccs":
+        path = path.parent.parent / "charges" / path.name
+        if not path.is_file():
+            return None
+    data = _read_json(path) or {}
+    return data.get("relaxation_fingerprint", data.get("fingerprint"))
+
+
+def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, tuple[int, int, int]]:
+    """Done, total and stale (made at other settings: Snakemake does not redo them, ``--forcerun`` does) of the
+    steps after the relaxations (basin checks, counterpoise corrections, basis checks, cross sections)."""
+    from .dft import DFTSettings
+
+    fingerprint = DFTSettings.from_config(study.settings["dft"]).fingerprint()
     files = {"basin checks": study.basin_files(), "counterpoise": study.counterpoise_files(),
              "basis checks": study.basis_check_files(), "cross sections": study.ccs_files()}
-    files = {name: paths for name, paths in files.items() if paths}
-    return {name: (sum((results_root / Path(f).relative_to("results")).is_file() for f in paths), len(paths))
-            for name, paths in files.items()}
+    counts = {}
+    for name, paths in files.items():
+        found = [here for f in paths if (here := results_root / Path(f).relative_to("results")).is_file()]
+        stale = sum(made_with(here) not in (None, fingerprint) for here in found)
+        if paths:
+            counts[name] = (len(found) - stale, len(paths), stale)
+    return counts
 
 
 def md_stage_is_stale(study: Study, engine: str, sid: str, ensemble: str, results_root: Path) -> bool:
@@ -302,7 +321,7 @@ def format_search(rows: list[StructureStatus], study: Study) -> list[str]:
     return [f"parent search: {done}/{len(study.search_ids())} candidates done, {len(rows)} begun", *map(format_row, rows)]
 
 
-def format_status(rows: list[StructureStatus], study: Study, steps: dict[str, tuple[int, int]]) -> str:
+def format_status(rows: list[StructureStatus], study: Study, steps: dict[str, tuple[int, int, int]]) -> str:
     """The table ``clusterdefects status`` prints, with totals below it."""
     head = (f"{'structure':<24} {'state':<8} {'spin':<9} {'step':>5} {'energy eV':>13} {'fmax':>7} "
             f"{'calls':>5} {'elapsed':>8}  fmax trend / note")
@@ -312,7 +331,7 @@ def format_status(rows: list[StructureStatus], study: Study, steps: dict[str, tu
     cpu_h = sum(r.elapsed_s * (r.ranks or 1) for r in rows) / 3600
     counts = ", ".join(f"{n} {s}" for s in ("running", "stopped", "failed", "stale", "waiting")
                        if (n := sum(r.state == s for r in rows)))
-    singles = ", ".join(f"{name} {d}/{t}" for name, (d, t) in steps.items())
+    singles = ", ".join(f"{name} {d}/{t}" + (f" ({s} stale)" if s else "") for name, (d, t, s) in steps.items())
     lines.append(f"relaxations done {done}/{len(rows)}{f' ({counts})' if counts else ''}; {singles}; "
                  f"CPU time so far {cpu_h:.2f} core-hours")
     return "\n".join(lines)
