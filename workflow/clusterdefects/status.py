@@ -198,10 +198,8 @@ def fallback_note(fallbacks: list[list]) -> str:
 def study_status(study: Study, results_root: Path = Path("results"), now: float | None = None,
                  ids: list[str] | None = None) -> list[StructureStatus]:
     """One status per relaxation of the study (or of ``ids``), in the study's order."""
-    from .dft import DFTSettings
-
     root = results_root / study.preset
-    fingerprint = DFTSettings.from_config(study.settings["dft"]).fingerprint()
+    fingerprint = study_fingerprint(study)
     optimizer = study.settings["relax"]["optimizer"]
     rows = [relaxation_status(sid, root / "relax" / sid, root / "logs" / f"relax-{sid}.log", fingerprint, optimizer, now,
                               spin_policy=study.spin_policy(sid)) for sid in ids or study.structure_ids()]
@@ -216,32 +214,42 @@ def search_status(study: Study, results_root: Path = Path("results"), now: float
     return study_status(study, results_root, now, begun) if begun else []
 
 
-def made_with(path: Path) -> str | None:
-    """The relaxation settings an output after the relaxations was made with: its ``relaxation_fingerprint`` or
-    ``fingerprint`` (a cross section: its charges file's); None where it records none (the smoke preset's
-    uniform charges)."""
-    if path.parent.name == "ccs":
-        path = path.parent.parent / "charges" / path.name
-        if not path.is_file():
-            return None
-    data = _read_json(path) or {}
+def study_fingerprint(study: Study) -> str:
+    """The fingerprint of the study's DFT settings (what its relaxations and later steps must share)."""
+    from .dft import DFTSettings
+
+    return DFTSettings.from_config(study.settings["dft"]).fingerprint()
+
+
+def made_with(record: Path) -> str | None:
+    """The relaxation settings a step's record was made with (``relaxation_fingerprint``, else ``fingerprint``);
+    None where it records none or is missing (a cross section with the smoke preset's uniform charges)."""
+    data = _read_json(record) or {}
     return data.get("relaxation_fingerprint", data.get("fingerprint"))
 
 
 def step_files(study: Study, results_root: Path = Path("results")) -> dict[str, tuple[int, int, int]]:
     """Done, total and stale (made at other settings: Snakemake does not redo them, ``--forcerun`` does) of the
-    steps after the relaxations (basin checks, counterpoise corrections, basis checks, cross sections)."""
-    from .dft import DFTSettings
+    steps after the relaxations (basin checks, counterpoise corrections, basis checks, cross sections). Each
+    output is judged by its own record, a cross section by its charges file."""
+    def here(path: str) -> Path:
+        return results_root / Path(path).relative_to("results")
 
-    fingerprint = DFTSettings.from_config(study.settings["dft"]).fingerprint()
-    files = {"basin checks": study.basin_files(), "counterpoise": study.counterpoise_files(),
-             "basis checks": study.basis_check_files(), "cross sections": study.ccs_files()}
+    fingerprint = study_fingerprint(study)
+    ccs = [(f, study.ccs_inputs(sid).get("charges", f)) for f, sid in zip(study.ccs_files(), study.ccs_ids())]
+    steps = {"basin checks": study.basin_files(), "counterpoise": study.counterpoise_files(),
+             "basis checks": study.basis_check_files()}
+    records = {**{name: [(f, f) for f in paths] for name, paths in steps.items()}, "cross sections": ccs}
+    def is_stale(output: Path, record: Path) -> bool:  # a record newer than its output: Snakemake redoes it
+        older = record != output and record.is_file() and output.stat().st_mtime < record.stat().st_mtime
+        return older or made_with(record) not in (None, fingerprint)
+
     counts = {}
-    for name, paths in files.items():
-        found = [here for f in paths if (here := results_root / Path(f).relative_to("results")).is_file()]
-        stale = sum(made_with(here) not in (None, fingerprint) for here in found)
-        if paths:
-            counts[name] = (len(found) - stale, len(paths), stale)
+    for name, pairs in records.items():
+        found = [(here(output), here(record)) for output, record in pairs if here(output).is_file()]
+        stale = sum(is_stale(output, record) for output, record in found)
+        if pairs:
+            counts[name] = (len(found) - stale, len(pairs), stale)
     return counts
 
 
